@@ -1,0 +1,284 @@
+//! `sagemaker-local`: a small SageMaker on this machine.
+//!
+//! The local backend keeps jobs in a directory (`./.sagemaker` or `$SAGEMAKER_LOCAL_ROOT` by
+//! default), maps `s3://bucket/key` to `{root}/s3/bucket/key`, reads `file://` URIs in place,
+//! and runs registered in-process [`Container`]s under SageMaker's training contract. No
+//! Docker, no AWS account, no network.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> sagemaker_core::Result<()> {
+//! let root = tempfile::tempdir().unwrap();
+//! let session = sagemaker_local::LocalSession::builder().root(root.path()).build()?;
+//! assert_eq!(session.default_bucket().await?, "sagemaker-local");
+//! # Ok(())
+//! # }
+//! ```
+
+mod owner;
+pub mod store;
+mod training;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use sagemaker_core::container::Container;
+use sagemaker_core::spec::*;
+use sagemaker_core::{
+    ArtifactStore, Backend, Capability, Error, ErrorKind, Result, Session, names,
+};
+use tokio::sync::watch;
+
+pub use store::LocalStore;
+
+/// The default bucket of the local backend.
+pub const LOCAL_BUCKET: &str = "sagemaker-local";
+/// The region the local backend reports.
+pub const LOCAL_REGION: &str = "us-east-1";
+/// The account id in local ARNs.
+pub const LOCAL_ACCOUNT: &str = "000000000000";
+/// The environment variable that sets the default root directory.
+pub const ROOT_ENV: &str = "SAGEMAKER_LOCAL_ROOT";
+/// The default root directory, relative to the current directory.
+pub const DEFAULT_ROOT: &str = ".sagemaker";
+
+/// Locks a mutex, recovering from poisoning: a panicking container must not wedge the backend.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+pub(crate) struct Inner {
+    root: PathBuf,
+    region: String,
+    store: Arc<LocalStore>,
+    containers: BTreeMap<String, Arc<dyn Container>>,
+    training: Mutex<HashMap<String, Arc<training::LiveJob>>>,
+    changes: watch::Sender<u64>,
+}
+
+impl Inner {
+    fn tick(&self) {
+        self.changes.send_modify(|v| *v = v.wrapping_add(1));
+    }
+
+    /// The container for an image: an exact registration first, then one under the image's
+    /// repository name (so `sagemaker-scikit-learn` serves every registry, region and tag).
+    fn container_for(&self, image: &str) -> Result<Arc<dyn Container>> {
+        if let Some(c) = self.containers.get(image) {
+            return Ok(c.clone());
+        }
+        if let Some(c) = self.containers.get(&names::base_name_from_image(image)) {
+            return Ok(c.clone());
+        }
+        let known: Vec<&str> = self.containers.keys().map(String::as_str).collect();
+        Err(Error::new(
+            ErrorKind::Validation,
+            format!(
+                "no container is registered for image '{image}' on the local backend (registered: {})",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ),
+        ))
+    }
+}
+
+/// The local backend. Build it with [`LocalSession::builder`] (or [`LocalBackend::builder`]
+/// when you need the backend itself).
+#[derive(Clone)]
+pub struct LocalBackend {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for LocalBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalBackend")
+            .field("root", &self.inner.root)
+            .field(
+                "containers",
+                &self.inner.containers.keys().collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl LocalBackend {
+    /// A builder.
+    pub fn builder() -> LocalSessionBuilder {
+        LocalSessionBuilder::default()
+    }
+
+    /// The root directory holding the store and the job records.
+    pub fn root(&self) -> &Path {
+        &self.inner.root
+    }
+}
+
+/// Builds local sessions: root directory, registered containers, region.
+#[derive(Default, Clone)]
+pub struct LocalSessionBuilder {
+    root: Option<PathBuf>,
+    region: Option<String>,
+    containers: BTreeMap<String, Arc<dyn Container>>,
+}
+
+impl std::fmt::Debug for LocalSessionBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalSessionBuilder")
+            .field("root", &self.root)
+            .field("region", &self.region)
+            .field("containers", &self.containers.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl LocalSessionBuilder {
+    /// The root directory (default: `$SAGEMAKER_LOCAL_ROOT`, else `./.sagemaker`). Give each
+    /// parallel test its own temporary root.
+    pub fn root(mut self, root: impl Into<PathBuf>) -> Self {
+        self.root = Some(root.into());
+        self
+    }
+
+    /// The region reported by the session (default `us-east-1`); it picks image URIs.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// Registers `container` for an image: either a full image URI or a repository name
+    /// (`my-trainer` matches `123.dkr.ecr.../my-trainer:1.0` and `my-trainer:latest`).
+    pub fn container(
+        mut self,
+        image: impl Into<String>,
+        container: impl Container + 'static,
+    ) -> Self {
+        self.containers.insert(image.into(), Arc::new(container));
+        self
+    }
+
+    /// Registers a shared container (see [`LocalSessionBuilder::container`]).
+    pub fn container_arc(
+        mut self,
+        image: impl Into<String>,
+        container: Arc<dyn Container>,
+    ) -> Self {
+        self.containers.insert(image.into(), container);
+        self
+    }
+
+    /// Builds the backend, creating the root directory.
+    pub fn build_backend(self) -> Result<LocalBackend> {
+        let root = match self.root {
+            Some(r) => r,
+            None => std::env::var_os(ROOT_ENV)
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_ROOT)),
+        };
+        if let Some(region) = &self.region
+            && (region.is_empty()
+                || !region
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+        {
+            return Err(Error::invalid_config(
+                "region",
+                format!("'{region}' is not a region name"),
+            ));
+        }
+        std::fs::create_dir_all(&root).map_err(|e| Error::io(&root, e))?;
+        let root = root.canonicalize().map_err(|e| Error::io(&root, e))?;
+        let (changes, _) = watch::channel(0);
+        Ok(LocalBackend {
+            inner: Arc::new(Inner {
+                store: Arc::new(LocalStore::new(root.join("s3"))),
+                root,
+                region: self.region.unwrap_or_else(|| LOCAL_REGION.to_string()),
+                containers: self.containers,
+                training: Mutex::new(HashMap::new()),
+                changes,
+            }),
+        })
+    }
+
+    /// Builds a [`Session`] on the local backend.
+    pub fn build(self) -> Result<Session> {
+        Ok(Session::new(self.build_backend()?))
+    }
+}
+
+/// Constructors of local sessions, mirroring Python's `LocalSession()`.
+///
+/// This crate registers no containers by itself; the `sagemaker` facade's `LocalSession`
+/// registers the scikit-learn container too.
+#[derive(Debug, Clone, Copy)]
+pub struct LocalSession;
+
+impl LocalSession {
+    /// A session rooted at `$SAGEMAKER_LOCAL_ROOT`, else `./.sagemaker`.
+    pub fn new() -> Result<Session> {
+        Self::builder().build()
+    }
+
+    /// A builder (root, region, containers).
+    pub fn builder() -> LocalSessionBuilder {
+        LocalSessionBuilder::default()
+    }
+}
+
+#[async_trait]
+impl Backend for LocalBackend {
+    fn name(&self) -> &str {
+        "local"
+    }
+
+    fn capabilities(&self) -> Capability {
+        Capability::none().with_training(true).with_file_uris(true)
+    }
+
+    fn region(&self) -> &str {
+        &self.inner.region
+    }
+
+    fn store(&self) -> Arc<dyn ArtifactStore> {
+        self.inner.store.clone()
+    }
+
+    async fn default_bucket(&self) -> Result<String> {
+        Ok(LOCAL_BUCKET.to_string())
+    }
+
+    fn changes(&self) -> Option<watch::Receiver<u64>> {
+        Some(self.inner.changes.subscribe())
+    }
+
+    async fn create_training_job(&self, spec: TrainingJobSpec) -> Result<TrainingJobDescription> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || inner.create_training_job(spec))
+            .await
+            .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?
+    }
+
+    async fn describe_training_job(&self, name: &str) -> Result<TrainingJobDescription> {
+        self.inner.describe_training_job(name)
+    }
+
+    async fn list_training_jobs(
+        &self,
+        filter: &ListTrainingJobs,
+    ) -> Result<Vec<TrainingJobSummary>> {
+        self.inner.list_training_jobs(filter)
+    }
+
+    async fn stop_training_job(&self, name: &str) -> Result<()> {
+        self.inner.stop_training_job(name)
+    }
+
+    async fn training_job_logs(&self, name: &str) -> Result<String> {
+        self.inner.training_job_logs(name)
+    }
+}

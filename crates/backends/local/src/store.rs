@@ -1,0 +1,282 @@
+//! The local object store: `s3://bucket/key` is the file `{root}/s3/bucket/key`; `file://`
+//! URIs are used in place.
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use sagemaker_core::{ArtifactStore, Error, ErrorKind, ObjectInfo, Result, StorageUri};
+
+/// A directory tree that stands in for S3.
+#[derive(Debug, Clone)]
+pub struct LocalStore {
+    s3_root: PathBuf,
+}
+
+impl LocalStore {
+    /// A store whose buckets live under `s3_root`.
+    pub fn new(s3_root: impl Into<PathBuf>) -> Self {
+        LocalStore {
+            s3_root: s3_root.into(),
+        }
+    }
+
+    /// The file that holds `uri`'s object. Keys with `..` or empty segments are refused so
+    /// that an object can never live outside its bucket directory.
+    pub fn path_of(&self, uri: &StorageUri) -> Result<PathBuf> {
+        match uri {
+            StorageUri::File { path } => Ok(path.clone()),
+            StorageUri::S3 { bucket, key } => {
+                let mut path = self.s3_root.join(bucket);
+                for segment in key.split('/').filter(|s| !s.is_empty()) {
+                    if segment == ".." || segment == "." || segment.contains('\\') {
+                        return Err(Error::new(
+                            ErrorKind::Validation,
+                            format!(
+                                "object key of {uri} has a '{segment}' segment, which the local store refuses"
+                            ),
+                        ));
+                    }
+                    path.push(segment);
+                }
+                Ok(path)
+            }
+        }
+    }
+
+    fn uri_for(&self, base: &StorageUri, base_path: &Path, file: &Path) -> StorageUri {
+        let rel = file.strip_prefix(base_path).unwrap_or(file);
+        let rel = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/");
+        if rel.is_empty() {
+            base.clone()
+        } else {
+            base.join(&rel)
+        }
+    }
+}
+
+/// Writes `bytes` to `dest` atomically (temp file beside it, then rename).
+pub(crate) fn write_atomic(dest: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = dest.parent().ok_or_else(|| {
+        Error::new(
+            ErrorKind::Io,
+            format!("{} has no parent directory", dest.display()),
+        )
+    })?;
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    std::io::Write::write_all(&mut tmp, bytes).map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.persist(dest).map_err(|e| Error::io(dest, e.error))?;
+    Ok(())
+}
+
+/// Copies `src` to `dest` atomically.
+pub(crate) fn copy_atomic(src: &Path, dest: &Path) -> Result<()> {
+    let dir = dest.parent().ok_or_else(|| {
+        Error::new(
+            ErrorKind::Io,
+            format!("{} has no parent directory", dest.display()),
+        )
+    })?;
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    std::fs::copy(src, tmp.path()).map_err(|e| Error::io(src, e))?;
+    tmp.persist(dest).map_err(|e| Error::io(dest, e.error))?;
+    Ok(())
+}
+
+fn not_found(uri: &StorageUri) -> Error {
+    Error::new(ErrorKind::NotFound, format!("no object at {uri}"))
+        .with_context(sagemaker_core::error::context::PATH, uri.to_string())
+}
+
+fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> impl Future<Output = Result<T>> {
+    async move {
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|e| Error::new(ErrorKind::Internal, format!("store task failed: {e}")))?
+    }
+}
+
+/// Every regular file under `dir` (following links to files), sorted; temp files skipped.
+pub(crate) fn walk(dir: &Path) -> Result<Vec<(PathBuf, u64)>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = match std::fs::read_dir(&d) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(Error::io(&d, e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(&d, e))?;
+            let path = entry.path();
+            if entry.file_name().to_string_lossy().starts_with(".tmp-") {
+                continue;
+            }
+            let meta = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
+            if meta.is_dir() {
+                stack.push(path);
+            } else if meta.is_file() {
+                out.push((path, meta.len()));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+#[async_trait]
+impl ArtifactStore for LocalStore {
+    async fn put_file(&self, local: &Path, uri: &StorageUri) -> Result<()> {
+        let dest = self.path_of(uri)?;
+        let src = local.to_path_buf();
+        if src == dest {
+            return Ok(());
+        }
+        blocking(move || copy_atomic(&src, &dest)).await
+    }
+
+    async fn put_bytes(&self, bytes: Vec<u8>, uri: &StorageUri) -> Result<()> {
+        let dest = self.path_of(uri)?;
+        blocking(move || write_atomic(&dest, &bytes)).await
+    }
+
+    async fn get_bytes(&self, uri: &StorageUri) -> Result<Vec<u8>> {
+        let path = self.path_of(uri)?;
+        match tokio::fs::read(&path).await {
+            Ok(b) => Ok(b),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(not_found(uri)),
+            Err(e) => Err(Error::io(&path, e)),
+        }
+    }
+
+    async fn get_file(&self, uri: &StorageUri, local: &Path) -> Result<()> {
+        let src = self.path_of(uri)?;
+        if !tokio::fs::try_exists(&src).await.unwrap_or(false) {
+            return Err(not_found(uri));
+        }
+        let dest = local.to_path_buf();
+        blocking(move || copy_atomic(&src, &dest)).await
+    }
+
+    async fn list(&self, prefix: &StorageUri) -> Result<Vec<ObjectInfo>> {
+        let path = self.path_of(prefix)?;
+        let store = self.clone();
+        let prefix = prefix.clone();
+        blocking(move || {
+            match std::fs::metadata(&path) {
+                Ok(m) if m.is_file() => return Ok(vec![ObjectInfo::new(prefix, m.len())]),
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    // An S3 prefix need not end at a "directory": `s3://b/data/tr` lists
+                    // `data/train.csv`. Match files in the parent whose names start with it.
+                    let (Some(parent), Some(stem)) = (path.parent(), path.file_name()) else {
+                        return Ok(Vec::new());
+                    };
+                    if !prefix.is_s3() {
+                        return Ok(Vec::new());
+                    }
+                    let stem = stem.to_string_lossy().into_owned();
+                    let parent_uri = match prefix.key().and_then(|k| k.rsplit_once('/')) {
+                        Some((p, _)) => StorageUri::s3(prefix.bucket().unwrap_or_default(), p),
+                        None => StorageUri::s3(prefix.bucket().unwrap_or_default(), ""),
+                    };
+                    let mut out = Vec::new();
+                    for (file, size) in walk(parent)? {
+                        let rel = file.strip_prefix(parent).unwrap_or(&file);
+                        if rel.to_string_lossy().starts_with(&stem) {
+                            out.push(ObjectInfo::new(
+                                store.uri_for(&parent_uri, parent, &file),
+                                size,
+                            ));
+                        }
+                    }
+                    return Ok(out);
+                }
+                Err(e) => return Err(Error::io(&path, e)),
+            }
+            Ok(walk(&path)?
+                .into_iter()
+                .map(|(file, size)| ObjectInfo::new(store.uri_for(&prefix, &path, &file), size))
+                .collect())
+        })
+        .await
+    }
+
+    async fn exists(&self, uri: &StorageUri) -> Result<bool> {
+        let path = self.path_of(uri)?;
+        Ok(tokio::fs::metadata(&path)
+            .await
+            .map(|m| m.is_file())
+            .unwrap_or(false))
+    }
+
+    async fn delete(&self, uri: &StorageUri) -> Result<()> {
+        let path = self.path_of(uri)?;
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::io(&path, e)),
+        }
+    }
+
+    fn local_path(&self, uri: &StorageUri) -> Option<PathBuf> {
+        self.path_of(uri).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn put_get_list_delete() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path().join("s3"));
+        let a: StorageUri = "s3://bkt/data/train.csv".parse().unwrap();
+        let b: StorageUri = "s3://bkt/data/sub/x.csv".parse().unwrap();
+        store.put_bytes(b"1,2\n".to_vec(), &a).await.unwrap();
+        store.put_bytes(b"3".to_vec(), &b).await.unwrap();
+        assert_eq!(store.get_bytes(&a).await.unwrap(), b"1,2\n");
+        assert!(dir.path().join("s3/bkt/data/train.csv").is_file());
+
+        let all = store.list(&"s3://bkt/data".parse().unwrap()).await.unwrap();
+        let names: Vec<_> = all.iter().map(|o| o.uri.to_string()).collect();
+        assert_eq!(
+            names,
+            ["s3://bkt/data/sub/x.csv", "s3://bkt/data/train.csv"]
+        );
+        let partial = store
+            .list(&"s3://bkt/data/tr".parse().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(partial.len(), 1);
+        assert_eq!(partial[0].size, 4);
+
+        store.delete(&a).await.unwrap();
+        assert!(!store.exists(&a).await.unwrap());
+        let e = store.get_bytes(&a).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn keys_cannot_escape_the_bucket() {
+        let store = LocalStore::new("/tmp/s3");
+        let e = store
+            .path_of(&"s3://b/a/../../etc/passwd".parse().unwrap())
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Validation);
+    }
+}

@@ -1,0 +1,210 @@
+//! `Session`: the handle every user-facing type holds.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::backend::{ArtifactStore, Backend, Capability};
+use crate::error::{Error, ErrorKind, Result};
+use crate::spec::TrainingJobDescription;
+use crate::uri::StorageUri;
+use crate::wait::WaitConfig;
+
+/// A handle on a backend. Cheap to clone; `Send + Sync`.
+///
+/// Core builds sessions from any backend with [`Session::new`]; the backend crates offer the
+/// usual constructors (`LocalSession::new()` on the local backend, mirroring Python's
+/// `LocalSession()`).
+#[derive(Clone)]
+pub struct Session {
+    backend: Arc<dyn Backend>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("backend", &self.backend.name())
+            .field("region", &self.backend.region())
+            .finish()
+    }
+}
+
+impl Session {
+    /// A session on `backend`.
+    pub fn new(backend: impl Backend) -> Self {
+        Session {
+            backend: Arc::new(backend),
+        }
+    }
+
+    /// A session on a shared backend.
+    pub fn from_arc(backend: Arc<dyn Backend>) -> Self {
+        Session { backend }
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> &Arc<dyn Backend> {
+        &self.backend
+    }
+
+    /// The object store.
+    pub fn store(&self) -> Arc<dyn ArtifactStore> {
+        self.backend.store()
+    }
+
+    /// The region.
+    pub fn region(&self) -> &str {
+        self.backend.region()
+    }
+
+    /// What the backend supports.
+    pub fn capabilities(&self) -> Capability {
+        self.backend.capabilities()
+    }
+
+    /// The default bucket (`sagemaker-local` on the local backend).
+    pub async fn default_bucket(&self) -> Result<String> {
+        self.backend.default_bucket().await
+    }
+
+    /// Uploads a file or a directory to the default bucket under `key_prefix` (the Python
+    /// SDK's `upload_data(path, key_prefix=...)`; its default prefix is `data`).
+    ///
+    /// A file goes to `s3://{bucket}/{key_prefix}/{file name}` and that URI is returned; a
+    /// directory is uploaded recursively and `s3://{bucket}/{key_prefix}` is returned.
+    pub async fn upload_data(
+        &self,
+        path: impl AsRef<Path>,
+        key_prefix: &str,
+    ) -> Result<StorageUri> {
+        let bucket = self.default_bucket().await?;
+        self.upload_data_to(path, &bucket, key_prefix).await
+    }
+
+    /// [`Session::upload_data`] into a given bucket.
+    pub async fn upload_data_to(
+        &self,
+        path: impl AsRef<Path>,
+        bucket: &str,
+        key_prefix: &str,
+    ) -> Result<StorageUri> {
+        let path = path.as_ref();
+        let prefix = key_prefix.trim_matches('/');
+        let base = StorageUri::parse(&format!("s3://{bucket}/{prefix}"))?;
+        let meta = tokio::fs::metadata(path)
+            .await
+            .map_err(|e| Error::io(path, e))?;
+        let store = self.store();
+        if meta.is_file() {
+            let name = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidConfig,
+                    format!("{} has no file name", path.display()),
+                )
+            })?;
+            let uri = base.join(name);
+            store.put_file(path, &uri).await?;
+            return Ok(uri);
+        }
+        for file in walk_files(path)? {
+            let rel = file
+                .strip_prefix(path)
+                .map_err(|_| Error::new(ErrorKind::Internal, "walked outside the directory"))?;
+            let rel = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            store.put_file(&file, &base.join(&rel)).await?;
+        }
+        Ok(base)
+    }
+
+    /// Downloads the object at `uri`, or every object under it, into `local_dir`, keeping
+    /// paths relative to `uri`. Returns the files written.
+    pub async fn download_data(
+        &self,
+        uri: &StorageUri,
+        local_dir: impl AsRef<Path>,
+    ) -> Result<Vec<PathBuf>> {
+        let local_dir = local_dir.as_ref();
+        let store = self.store();
+        let objects = store.list(uri).await?;
+        if objects.is_empty() {
+            return Err(Error::not_found("object or prefix", &uri.to_string()));
+        }
+        let base = uri.to_string();
+        let mut written = Vec::with_capacity(objects.len());
+        for obj in objects {
+            let full = obj.uri.to_string();
+            let rel = full
+                .strip_prefix(&base)
+                .unwrap_or(&full)
+                .trim_start_matches('/');
+            let rel = if rel.is_empty() {
+                obj.uri.file_name().unwrap_or("object").to_string()
+            } else {
+                rel.to_string()
+            };
+            if rel.split('/').any(|c| c == ".." || c.is_empty()) {
+                return Err(Error::new(
+                    ErrorKind::UnsafeArtifact,
+                    format!(
+                        "refusing to download {full}: its key would leave {}",
+                        local_dir.display()
+                    ),
+                ));
+            }
+            let dest = local_dir.join(&rel);
+            store.get_file(&obj.uri, &dest).await?;
+            written.push(dest);
+        }
+        Ok(written)
+    }
+
+    /// Waits until the training job is terminal and returns its description (a `Failed`
+    /// job is returned, not raised: the caller decides).
+    pub async fn wait_for_training_job(
+        &self,
+        name: &str,
+        wait: &WaitConfig,
+    ) -> Result<TrainingJobDescription> {
+        let backend = self.backend.clone();
+        wait.wait_until(
+            name,
+            backend.changes(),
+            || {
+                let backend = backend.clone();
+                let name = name.to_string();
+                async move { backend.describe_training_job(&name).await }
+            },
+            |d: &TrainingJobDescription| {
+                (
+                    format!("{}/{}", d.training_job_status, d.secondary_status),
+                    d.training_job_status.is_terminal(),
+                )
+            },
+        )
+        .await
+    }
+}
+
+/// Every regular file under `dir`, sorted.
+fn walk_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))? {
+            let entry = entry.map_err(|e| Error::io(&d, e))?;
+            let path = entry.path();
+            let meta = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
+            if meta.is_dir() {
+                stack.push(path);
+            } else if meta.is_file() {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}

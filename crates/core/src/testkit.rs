@@ -1,0 +1,383 @@
+//! The conformance suite every backend runs (feature `testkit`).
+//!
+//! Each function takes a [`Session`] and the image name under which the backend runs a
+//! [`ConformanceContainer`] (register it on the local backend; on AWS, an image that follows
+//! the same contract). Checks panic with a message saying what differs; functions skip
+//! (returning `false`) what the backend's [`crate::Capability`] does not claim.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::container::{Container, ContainerError, Handler, ServingEnv, TrainingEnv};
+use crate::spec::*;
+use crate::{Error, ErrorKind, Result, Session, StorageUri, WaitConfig, names};
+
+/// A training container with a fixed, checkable behaviour, driven by hyperparameters:
+/// it copies every file of channel `training` into the model directory and reports the
+/// metric `train:files`; `fail=<message>` writes `<message>` to `output/failure` and fails;
+/// `sleep_ms=<n>` sleeps in 5 ms steps, returning early when a stop is requested;
+/// `panic=<message>` panics.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ConformanceContainer;
+
+impl Container for ConformanceContainer {
+    fn train(&self, env: &TrainingEnv) -> std::result::Result<(), ContainerError> {
+        env.log("conformance container: training");
+        if let Some(serde_json::Value::String(msg)) = env.hyperparameter("panic") {
+            panic!("{msg}");
+        }
+        if let Some(ms) = env.hyperparameter("sleep_ms").and_then(|v| v.as_u64()) {
+            let mut left = ms;
+            while left > 0 {
+                if env.stop_requested() {
+                    env.log("conformance container: stop requested");
+                    return Err(ContainerError::stopped());
+                }
+                std::thread::sleep(Duration::from_millis(5));
+                left = left.saturating_sub(5);
+            }
+        }
+        if let Some(msg) = env.hyperparameter("fail") {
+            let msg = msg
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| msg.to_string());
+            let _ = std::fs::write(env.paths.failure_file(), format!("ClientError: {msg}"));
+            env.log(format!("conformance container: failing with {msg}"));
+            return Err(ContainerError::client(msg));
+        }
+        let dir = env.paths.channel_dir("training");
+        let mut files = 0;
+        for entry in std::fs::read_dir(&dir)
+            .map_err(|e| ContainerError::client(format!("{}: {e}", dir.display())))?
+        {
+            let entry = entry.map_err(|e| ContainerError::client(e.to_string()))?;
+            if entry.path().is_file() {
+                std::fs::copy(entry.path(), env.paths.model_dir.join(entry.file_name()))
+                    .map_err(|e| ContainerError::algorithm(e.to_string()))?;
+                files += 1;
+            }
+        }
+        env.report_metric("train:files", files as f64);
+        env.log(format!("conformance container: copied {files} files"));
+        Ok(())
+    }
+
+    fn load(
+        &self,
+        _model_dir: &std::path::Path,
+        _env: &ServingEnv,
+    ) -> Result<std::sync::Arc<dyn Handler>> {
+        Err(Error::unsupported("conformance container", "serving"))
+    }
+}
+
+fn spec(
+    session_bucket: &str,
+    image: &str,
+    name: &str,
+    data: &StorageUri,
+    hp: &[(&str, &str)],
+) -> TrainingJobSpec {
+    TrainingJobSpec {
+        training_job_name: name.to_string(),
+        algorithm_specification: AlgorithmSpecification {
+            training_image: image.to_string(),
+            training_input_mode: TrainingInputMode::File,
+            metric_definitions: vec![],
+        },
+        role_arn: Some("arn:aws:iam::000000000000:role/SageMakerRole".into()),
+        input_data_config: vec![Channel {
+            channel_name: "training".into(),
+            data_source: DataSource {
+                s3_data_source: S3DataSource {
+                    s3_data_type: S3DataType::S3Prefix,
+                    s3_uri: data.clone(),
+                    s3_data_distribution_type: S3DataDistributionType::FullyReplicated,
+                },
+            },
+            content_type: Some("text/csv".into()),
+            compression_type: None,
+            record_wrapper_type: None,
+            input_mode: None,
+        }],
+        output_data_config: OutputDataConfig {
+            s3_output_path: StorageUri::s3(session_bucket, "conformance-output"),
+            kms_key_id: None,
+        },
+        resource_config: ResourceConfig {
+            instance_count: 1,
+            instance_type: "ml.m5.large".into(),
+            volume_size_in_gb: 30,
+        },
+        stopping_condition: StoppingCondition {
+            max_runtime_in_seconds: 3600,
+        },
+        hyper_parameters: hp
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<BTreeMap<_, _>>(),
+        environment: BTreeMap::new(),
+        tags: vec![Tag::new("suite", "conformance")],
+    }
+}
+
+async fn upload_fixture(session: &Session) -> Result<StorageUri> {
+    let bucket = session.default_bucket().await?;
+    let prefix = StorageUri::s3(
+        &bucket,
+        format!("conformance/{}", names::sagemaker_timestamp()),
+    );
+    session
+        .store()
+        .put_bytes(b"a,b\n1,2\n".to_vec(), &prefix.join("part-1.csv"))
+        .await?;
+    session
+        .store()
+        .put_bytes(b"a,b\n3,4\n".to_vec(), &prefix.join("part-2.csv"))
+        .await?;
+    Ok(prefix)
+}
+
+fn wait() -> WaitConfig {
+    WaitConfig::default()
+        .poll_interval(Duration::from_millis(50))
+        .timeout(Duration::from_secs(120))
+}
+
+/// A job runs to `Completed` through SageMaker's phases, writes its artifact, and shows up
+/// in describe, list and logs with consistent fields.
+pub async fn training_job_lifecycle(session: &Session, image: &str) -> Result<bool> {
+    if !session.capabilities().training {
+        return Ok(false);
+    }
+    let backend = session.backend();
+    let data = upload_fixture(session).await?;
+    let bucket = session.default_bucket().await?;
+    let name = names::name_from_base("conformance");
+    let created = backend
+        .create_training_job(spec(&bucket, image, &name, &data, &[("epochs", "3")]))
+        .await?;
+    assert_eq!(created.training_job_name, name);
+    assert_eq!(created.training_job_status, TrainingJobStatus::InProgress);
+    assert!(
+        created
+            .training_job_arn
+            .ends_with(&format!("training-job/{name}"))
+    );
+
+    let d = session.wait_for_training_job(&name, &wait()).await?;
+    assert_eq!(
+        d.training_job_status,
+        TrainingJobStatus::Completed,
+        "{:?}",
+        d.failure_reason
+    );
+    assert_eq!(d.secondary_status, SecondaryStatus::Completed);
+    let phases: Vec<_> = d
+        .secondary_status_transitions
+        .iter()
+        .map(|t| t.status)
+        .collect();
+    assert_eq!(
+        phases,
+        [
+            SecondaryStatus::Starting,
+            SecondaryStatus::Downloading,
+            SecondaryStatus::Training,
+            SecondaryStatus::Uploading,
+            SecondaryStatus::Completed
+        ]
+    );
+    for pair in d.secondary_status_transitions.windows(2) {
+        assert!(
+            pair[0].start_time <= pair[1].start_time,
+            "transitions out of order"
+        );
+        assert_eq!(
+            pair[0].end_time,
+            Some(pair[1].start_time),
+            "a phase ends when the next begins"
+        );
+    }
+    let start = d.training_start_time.expect("training_start_time");
+    let end = d.training_end_time.expect("training_end_time");
+    assert!(d.creation_time <= start && start <= end);
+    assert!(d.training_time_in_seconds.is_some() && d.billable_time_in_seconds.is_some());
+    assert_eq!(
+        d.hyper_parameters.get("epochs").map(String::as_str),
+        Some("3")
+    );
+    assert_eq!(d.metric("train:files"), Some(2.0));
+    let artifact = d
+        .model_artifacts
+        .as_ref()
+        .expect("model artifacts")
+        .s3_model_artifacts
+        .clone();
+    assert_eq!(
+        artifact,
+        StorageUri::s3(
+            &bucket,
+            format!("conformance-output/{name}/output/model.tar.gz")
+        )
+    );
+    assert!(
+        session.store().exists(&artifact).await?,
+        "{artifact} is missing"
+    );
+
+    let listed = backend
+        .list_training_jobs(&ListTrainingJobs::new().name_contains(name.as_str()))
+        .await?;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].training_job_status, TrainingJobStatus::Completed);
+    let failed_only = backend
+        .list_training_jobs(
+            &ListTrainingJobs::new()
+                .name_contains(name.as_str())
+                .status_equals(TrainingJobStatus::Failed),
+        )
+        .await?;
+    assert!(failed_only.is_empty());
+
+    let logs = backend.training_job_logs(&name).await?;
+    assert!(
+        logs.contains("conformance container: copied 2 files"),
+        "log was:\n{logs}"
+    );
+    Ok(true)
+}
+
+/// Invalid, duplicate and unknown names, missing data, and failing or panicking containers
+/// give the documented errors and states.
+pub async fn training_job_errors(session: &Session, image: &str) -> Result<bool> {
+    if !session.capabilities().training {
+        return Ok(false);
+    }
+    let backend = session.backend();
+    let data = upload_fixture(session).await?;
+    let bucket = session.default_bucket().await?;
+
+    let e = backend
+        .create_training_job(spec(&bucket, image, "bad_name!", &data, &[]))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Validation, "{e}");
+
+    let e = backend
+        .describe_training_job("no-such-job-conformance")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    let e = backend
+        .stop_training_job("no-such-job-conformance")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+
+    let missing = StorageUri::s3(&bucket, "conformance/does-not-exist/");
+    let e = backend
+        .create_training_job(spec(
+            &bucket,
+            image,
+            &names::name_from_base("conformance-missing"),
+            &missing,
+            &[],
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::NotFound | ErrorKind::Validation),
+        "{e}"
+    );
+    assert!(e.message().contains("does-not-exist"), "{e}");
+
+    let name = names::name_from_base("conformance-dup");
+    backend
+        .create_training_job(spec(&bucket, image, &name, &data, &[]))
+        .await?;
+    let e = backend
+        .create_training_job(spec(&bucket, image, &name, &data, &[]))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AlreadyExists, "{e}");
+    session.wait_for_training_job(&name, &wait()).await?;
+
+    let name = names::name_from_base("conformance-fail");
+    backend
+        .create_training_job(spec(&bucket, image, &name, &data, &[("fail", "bad row 7")]))
+        .await?;
+    let d = session.wait_for_training_job(&name, &wait()).await?;
+    assert_eq!(d.training_job_status, TrainingJobStatus::Failed);
+    assert_eq!(d.failure_reason.as_deref(), Some("ClientError: bad row 7"));
+    assert!(d.model_artifacts.is_none());
+    let e = backend.stop_training_job(&name).await.unwrap_err();
+    assert_eq!(
+        e.kind(),
+        ErrorKind::Validation,
+        "stopping a finished job: {e}"
+    );
+
+    let name = names::name_from_base("conformance-panic");
+    backend
+        .create_training_job(spec(&bucket, image, &name, &data, &[("panic", "\"boom\"")]))
+        .await?;
+    let d = session.wait_for_training_job(&name, &wait()).await?;
+    assert_eq!(d.training_job_status, TrainingJobStatus::Failed);
+    let reason = d.failure_reason.unwrap_or_default();
+    assert!(
+        reason.starts_with("AlgorithmError") && reason.contains("boom"),
+        "{reason}"
+    );
+    Ok(true)
+}
+
+/// A running job stops: `Stopping` then `Stopped`, no artifact; waiting is not an error.
+pub async fn training_job_stop(session: &Session, image: &str) -> Result<bool> {
+    if !session.capabilities().training {
+        return Ok(false);
+    }
+    let backend = session.backend();
+    let data = upload_fixture(session).await?;
+    let bucket = session.default_bucket().await?;
+    let name = names::name_from_base("conformance-stop");
+    backend
+        .create_training_job(spec(&bucket, image, &name, &data, &[("sleep_ms", "60000")]))
+        .await?;
+    // Wait until the container is training, so the stop interrupts it.
+    WaitConfig::default()
+        .poll_interval(Duration::from_millis(10))
+        .timeout(Duration::from_secs(60))
+        .wait_until(
+            &name,
+            backend.changes(),
+            || backend.describe_training_job(&name),
+            |d: &TrainingJobDescription| {
+                (
+                    d.secondary_status.to_string(),
+                    d.secondary_status == SecondaryStatus::Training,
+                )
+            },
+        )
+        .await?;
+    backend.stop_training_job(&name).await?;
+    let d = session.wait_for_training_job(&name, &wait()).await?;
+    assert_eq!(d.training_job_status, TrainingJobStatus::Stopped);
+    assert!(d.model_artifacts.is_none());
+    assert!(d.training_end_time.is_some());
+    Ok(true)
+}
+
+/// Every check above, in order. Returns how many ran (the others were skipped).
+pub async fn run_all(session: &Session, image: &str) -> Result<usize> {
+    let mut ran = 0;
+    for ok in [
+        training_job_lifecycle(session, image).await?,
+        training_job_errors(session, image).await?,
+        training_job_stop(session, image).await?,
+    ] {
+        ran += usize::from(ok);
+    }
+    Ok(ran)
+}

@@ -1,0 +1,14 @@
+//! `sagemaker-estimator`: the generic [`Estimator`], [`TrainingInput`] and [`TrainingJob`].
+//!
+//! Written once above the backend traits: the same code trains on the local backend and on
+//! SageMaker.
+
+mod estimator;
+mod input;
+mod job;
+
+pub use estimator::{
+    Estimator, EstimatorBuilder, EstimatorConfig, FitOptions, HyperparameterEncoding, ScriptMode,
+};
+pub use input::{Inputs, TrainingInput};
+pub use job::{LOG_TAIL_LINES, TrainingJob};
