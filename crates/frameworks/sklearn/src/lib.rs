@@ -1,1 +1,23 @@
-//! placeholder
+//! `sagemaker-sklearn`: the scikit-learn framework of the `sagemaker` SDK.
+//!
+//! - [`SKLearn`]: the estimator preset, validated like the Python SDK's.
+//! - [`image_uris`]: the scikit-learn image URI of every region and version.
+//! - [`SklearnContainer`]: the in-process container the local backend runs for
+//!   `sagemaker-scikit-learn` images. It trains the built-in [`Algorithm`]s on smartcore
+//!   (logistic regression on its own L-BFGS solver, which honours `max_iter` and `tol`) and
+//!   writes an artifact with a manifest (algorithm, features, classes, versions).
+
+mod container;
+mod data;
+mod estimator;
+pub mod image_uris;
+mod logistic;
+mod model;
+mod params;
+
+pub use container::{SklearnContainer, SklearnModel};
+pub use estimator::{SKLearn, SKLearnBuilder};
+pub use params::{Algorithm, HyperparameterDef, Task};
+
+/// The image repository the local backend maps to [`SklearnContainer`].
+pub const IMAGE_REPOSITORY: &str = image_uris::REPOSITORY;

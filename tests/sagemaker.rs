@@ -1,0 +1,754 @@
+//! End-to-end tests through the facade: the SKLearn estimator on the local backend, every
+//! bad input of the training issue, attach from a second process, custom containers.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sagemaker::container::{Container, ContainerError, Handler, ServingEnv, TrainingEnv};
+use sagemaker::prelude::*;
+use sagemaker::sklearn::{Algorithm, SklearnModel};
+use sagemaker::spec::ListTrainingJobs;
+
+/// A session on its own temporary root, so tests run in parallel.
+fn session(root: &Path) -> Session {
+    LocalSession::builder().root(root).build().unwrap()
+}
+
+fn iris_csv() -> String {
+    let iris = smartcore::dataset::iris::load_dataset();
+    let mut out = String::from("sepal_length,sepal_width,petal_length,petal_width,species\n");
+    for (i, row) in iris.data.chunks(4).enumerate() {
+        let species = &iris.target_names[iris.target[i] as usize];
+        out.push_str(&format!(
+            "{},{},{},{},{species}\n",
+            row[0], row[1], row[2], row[3]
+        ));
+    }
+    out
+}
+
+/// Writes `content` to `root/name` and uploads it; returns the s3:// URI.
+async fn upload(s: &Session, root: &Path, name: &str, content: &str) -> StorageUri {
+    let path = root.join(name);
+    std::fs::write(&path, content).unwrap();
+    s.upload_data(&path, "data").await.unwrap()
+}
+
+fn sklearn(s: &Session, algorithm: &str) -> sagemaker::sklearn::SKLearnBuilder {
+    SKLearn::builder()
+        .entry_point(algorithm)
+        .framework_version("1.2-1")
+        .instance_type("local")
+        .session(s.clone())
+}
+
+/// Splits iris rows 70/30 with the same rule as the example.
+fn iris_split() -> (String, String) {
+    let all = iris_csv();
+    let mut lines = all.lines();
+    let header = lines.next().unwrap();
+    let (mut train, mut test) = (format!("{header}\n"), format!("{header}\n"));
+    for (i, line) in lines.enumerate() {
+        if (i * 7 + 3) % 10 < 3 {
+            test.push_str(line);
+            test.push('\n');
+        } else {
+            train.push_str(line);
+            train.push('\n');
+        }
+    }
+    (train, test)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn iris_logistic_regression_end_to_end() {
+    let root = tempfile::tempdir().unwrap();
+    let s = session(root.path());
+    let (train, test) = iris_split();
+    let train = upload(&s, root.path(), "iris_train.csv", &train).await;
+    let test = upload(&s, root.path(), "iris_test.csv", &test).await;
+    let estimator = sklearn(&s, "LogisticRegression")
+        .hyperparameter("max_iter", 200)
+        .hyperparameter("target", "species")
+        .build()
+        .unwrap();
+    let job = estimator
+        .fit(
+            Inputs::new()
+                .channel("training", train)
+                .channel("validation", test),
+        )
+        .await
+        .unwrap();
+    assert!(
+        job.name().starts_with("sagemaker-scikit-learn-20"),
+        "{}",
+        job.name()
+    );
+    let d = job.describe().await.unwrap();
+    assert_eq!(d.training_job_status, TrainingJobStatus::Completed);
+    let accuracy = d.metric("validation:accuracy").unwrap();
+    assert!(accuracy >= 0.95, "accuracy {accuracy}");
+    assert!(d.metric("validation:f1").unwrap() >= 0.95);
+    assert!(d.metric("train:accuracy").unwrap() >= 0.95);
+    // Framework hyperparameters are JSON-encoded, with script-mode keys, as the Python SDK sends.
+    assert_eq!(d.hyper_parameters["max_iter"], "200");
+    assert_eq!(d.hyper_parameters["target"], "\"species\"");
+    assert_eq!(
+        d.hyper_parameters["sagemaker_program"],
+        "\"LogisticRegression\""
+    );
+    assert_eq!(
+        d.hyper_parameters["sagemaker_job_name"],
+        format!("\"{}\"", job.name())
+    );
+    assert_eq!(d.hyper_parameters["sagemaker_region"], "\"us-east-1\"");
+    assert_eq!(d.hyper_parameters["sagemaker_container_log_level"], "20");
+    assert_eq!(
+        d.algorithm_specification.training_image,
+        "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+    );
+
+    // The artifact holds the model and a manifest; it loads and predicts the original labels.
+    let artifact = job.model_data().await.unwrap();
+    assert_eq!(
+        artifact.to_string(),
+        format!("s3://sagemaker-local/{}/output/model.tar.gz", job.name())
+    );
+    let model_dir = root.path().join("model");
+    let tar = s.store().local_path(&artifact).unwrap();
+    sagemaker::artifact::extract_file(&tar, &model_dir, Default::default()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(model_dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["algorithm"], "LogisticRegression");
+    assert_eq!(manifest["n_features"], 4);
+    assert_eq!(
+        manifest["classes"],
+        serde_json::json!(["setosa", "versicolor", "virginica"])
+    );
+    assert_eq!(manifest["target_name"], "species");
+    assert_eq!(manifest["hyperparameters"]["max_iter"], 200);
+    let model = SklearnModel::load(&model_dir).unwrap();
+    assert_eq!(model.algorithm(), Algorithm::LogisticRegression);
+    let predicted = model
+        .predict_rows(&[5.1, 3.5, 1.4, 0.2, 6.7, 3.1, 5.6, 2.4])
+        .unwrap();
+    assert_eq!(predicted, vec!["setosa", "virginica"]);
+
+    // The log tells the story and the metrics.
+    let log = job.logs().await.unwrap();
+    assert!(
+        log.contains("LogisticRegression: 105 rows, 4 features, 3 classes"),
+        "{log}"
+    );
+    assert!(log.contains("#metrics validation:accuracy="), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_builtin_algorithm_trains_and_serves() {
+    let root = tempfile::tempdir().unwrap();
+    let s = session(root.path());
+    let classification = upload(&s, root.path(), "iris.csv", &iris_csv()).await;
+    // y = 3·x1 − 2·x2 + 1 + small noise, label first (no header).
+    let mut reg = String::new();
+    for i in 0..200 {
+        let (a, b) = ((i % 17) as f64 / 3.0, (i % 11) as f64 / 2.0);
+        let noise = ((i * 37 % 13) as f64 - 6.0) / 1000.0;
+        reg.push_str(&format!("{},{a},{b}\n", 3.0 * a - 2.0 * b + 1.0 + noise));
+    }
+    let regression = upload(&s, root.path(), "reg.csv", &reg).await;
+    for algorithm in Algorithm::ALL {
+        let mut b = sklearn(&s, algorithm.name());
+        if algorithm
+            .hyperparameters()
+            .iter()
+            .any(|h| h.name == "random_state")
+        {
+            b = b.hyperparameter("random_state", 0);
+        }
+        let data = match algorithm.task() {
+            sagemaker::sklearn::Task::Classification => {
+                b = b.hyperparameter("target", "species");
+                classification.clone()
+            }
+            sagemaker::sklearn::Task::Clustering => {
+                b = b.hyperparameter("n_clusters", 3);
+                regression.clone()
+            }
+            _ => regression.clone(),
+        };
+        if matches!(
+            algorithm,
+            Algorithm::RandomForestClassifier | Algorithm::RandomForestRegressor
+        ) {
+            b = b.hyperparameter("n_estimators", 10);
+        }
+        if matches!(algorithm, Algorithm::Lasso | Algorithm::ElasticNet) {
+            b = b.hyperparameter("alpha", 0.01);
+        }
+        let job = b
+            .build()
+            .unwrap()
+            .fit(
+                Inputs::new()
+                    .channel("training", data.clone())
+                    .channel("validation", data),
+            )
+            .await;
+        let job = job.unwrap_or_else(|e| panic!("{algorithm}: {e}"));
+        let d = job.describe().await.unwrap();
+        match algorithm.task() {
+            sagemaker::sklearn::Task::Classification => {
+                let acc = d.metric("validation:accuracy").unwrap();
+                assert!(acc > 0.9, "{algorithm}: accuracy {acc}");
+            }
+            sagemaker::sklearn::Task::Regression => {
+                let r2 = d.metric("validation:r2").unwrap();
+                assert!(r2 > 0.9, "{algorithm}: r2 {r2}");
+            }
+            _ => {
+                let inertia = d.metric("validation:inertia").unwrap();
+                assert!(
+                    inertia.is_finite() && inertia > 0.0,
+                    "{algorithm}: inertia {inertia}"
+                );
+            }
+        }
+        let dir = root.path().join(format!("model-{algorithm}"));
+        let tar = s
+            .store()
+            .local_path(&job.model_data().await.unwrap())
+            .unwrap();
+        sagemaker::artifact::extract_file(&tar, &dir, Default::default()).unwrap();
+        let model = SklearnModel::load(&dir).unwrap();
+        let row: Vec<f64> = vec![1.0; model.n_features()];
+        assert_eq!(model.predict_rows(&row).unwrap().len(), 1, "{algorithm}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hyperparameters_are_honoured() {
+    let root = tempfile::tempdir().unwrap();
+    let s = session(root.path());
+    let data = upload(&s, root.path(), "iris.csv", &iris_csv()).await;
+    let fit = |max_iter: u32| {
+        let est = sklearn(&s, "LogisticRegression")
+            .hyperparameter("max_iter", max_iter)
+            .hyperparameter("target", "species")
+            .build()
+            .unwrap();
+        let data = data.clone();
+        async move { est.fit(data).await.unwrap().logs().await.unwrap() }
+    };
+    let short = fit(1).await;
+    assert!(
+        short.contains("lbfgs: 1 iterations, converged: false"),
+        "{short}"
+    );
+    assert!(short.contains("ConvergenceWarning"), "{short}");
+    let long = fit(1000).await;
+    assert!(long.contains("converged: true"), "{long}");
+
+    // n_neighbors is scikit-learn's 5 unless set; a k-NN with k=150 predicts the majority.
+    let est = sklearn(&s, "KNeighborsClassifier")
+        .hyperparameter("target", "species")
+        .hyperparameter("n_neighbors", 150)
+        .build()
+        .unwrap();
+    let d = est
+        .fit(data.clone())
+        .await
+        .unwrap()
+        .describe()
+        .await
+        .unwrap();
+    let acc = d.metric("train:accuracy").unwrap();
+    assert!(
+        (acc - 1.0 / 3.0).abs() < 1e-9,
+        "k=150 votes the (tied) majority: {acc}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_training_data_fails_the_job_with_file_line_and_column() {
+    let root = tempfile::tempdir().unwrap();
+    let s = session(root.path());
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("empty.csv", "", &["no CSV data: empty.csv holds no rows"]),
+        (
+            "header_only.csv",
+            "a,b,species\n",
+            &["header but no data rows"],
+        ),
+        (
+            "ragged.csv",
+            "a,b,species\n1,2,x\n3,y\n",
+            &["ragged.csv, line 3", "ragged row"],
+        ),
+        (
+            "text.csv",
+            "a,b,species\n1,2,x\n1,abc,y\n",
+            &["text.csv, line 3, column 2 ('b')", "'abc' is not a number"],
+        ),
+        (
+            "nan.csv",
+            "a,b,species\n1,2,x\nNaN,1,y\n",
+            &["nan.csv, line 3, column 1", "not a finite number"],
+        ),
+        (
+            "inf.csv",
+            "a,b,species\n1,2,x\n1,-inf,y\n",
+            &["inf.csv, line 3, column 2", "not a finite number"],
+        ),
+        (
+            "no_target.csv",
+            "a,b,c\n1,2,3\n4,5,6\n",
+            &["target column 'species' is missing", "a, b, c"],
+        ),
+        (
+            "one_class.csv",
+            "a,b,species\n1,2,x\n3,4,x\n",
+            &["one class only (x)"],
+        ),
+    ];
+    for (file, content, expected) in cases {
+        let data = upload(&s, root.path(), file, content).await;
+        let est = sklearn(&s, "LogisticRegression")
+            .hyperparameter("target", "species")
+            .output_path("s3://sagemaker-local/failures")
+            .build()
+            .unwrap();
+        let e = est.fit(data).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::JobFailed, "{file}: {e}");
+        let reason = e.failure_reason().unwrap();
+        assert!(
+            reason.starts_with("ClientError: channel 'training'"),
+            "{file}: {reason}"
+        );
+        for needle in *expected {
+            assert!(
+                reason.contains(needle),
+                "{file}: '{needle}' not in: {reason}"
+            );
+        }
+        let job_name = e.job_name().unwrap().to_string();
+        assert_eq!(e.context("status"), Some("Failed"));
+        assert!(
+            e.log_tail().unwrap().contains("[sagemaker] Failed"),
+            "{file}: {:?}",
+            e.log_tail()
+        );
+        // No artifact, and model_data says why.
+        let job = TrainingJob::new(&job_name, s.clone());
+        let md = job.model_data().await.unwrap_err();
+        assert_eq!(md.kind(), ErrorKind::NotFound);
+        assert!(md.message().contains("it failed"), "{md}");
+        let out = root
+            .path()
+            .join("s3/sagemaker-local/failures")
+            .join(&job_name);
+        assert!(
+            !out.join("output/model.tar.gz").exists(),
+            "{file}: a failed job left an artifact"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_are_refused_before_any_job_starts() {
+    let root = tempfile::tempdir().unwrap();
+    let s = session(root.path());
+    let data = upload(&s, root.path(), "iris.csv", &iris_csv()).await;
+
+    // Unknown algorithm, unknown and mistyped hyperparameters: InvalidConfig at build().
+    let e = sklearn(&s, "SupportVectorMachine").build().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidConfig);
+    assert!(
+        e.message().contains("LogisticRegression") && e.message().contains("entry_point"),
+        "{e}"
+    );
+    let e = sklearn(&s, "LogisticRegression")
+        .hyperparameter("max_depth", 3)
+        .build()
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidConfig);
+    assert!(
+        e.message().contains("'max_depth' is not accepted") && e.message().contains("max_iter"),
+        "{e}"
+    );
+    let e = sklearn(&s, "LogisticRegression")
+        .hyperparameter("max_iter", "many")
+        .build()
+        .unwrap_err();
+    assert!(
+        e.message().contains("max_iter") && e.message().contains("integer"),
+        "{e}"
+    );
+    let e = sklearn(&s, "RandomForestClassifier")
+        .instance_count(2)
+        .build()
+        .unwrap_err();
+    assert_eq!(e.context("field"), Some("instance_count"));
+    let e = sklearn(&s, "LogisticRegression")
+        .instance_type("ml.p3.2xlarge")
+        .build()
+        .unwrap_err();
+    assert!(e.message().contains("GPU"), "{e}");
+    let e = SKLearn::builder()
+        .entry_point("LogisticRegression")
+        .instance_type("local")
+        .session(s.clone())
+        .build()
+        .unwrap_err();
+    assert!(
+        e.message()
+            .contains("framework_version or py_version was None"),
+        "{e}"
+    );
+    let e = SKLearn::builder()
+        .entry_point("LogisticRegression")
+        .framework_version("0.1")
+        .instance_type("local")
+        .session(s.clone())
+        .build()
+        .unwrap_err();
+    assert!(
+        e.message().contains("Supported sklearn version(s): 0.20.0"),
+        "{e}"
+    );
+
+    // A Python script cannot run locally: Unsupported, and no job is created.
+    let est = sklearn(&s, "train.py").source_dir("src").build().unwrap();
+    let e = est.fit(data.clone()).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
+    assert!(e.message().contains("train.py"), "{e}");
+
+    // Invalid and duplicate job names.
+    let est = sklearn(&s, "LogisticRegression")
+        .hyperparameter("target", "species")
+        .build()
+        .unwrap();
+    let e = est
+        .fit_with(data.clone(), FitOptions::new().job_name("bad_name"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Validation, "{e}");
+    est.fit_with(data.clone(), FitOptions::new().job_name("twice"))
+        .await
+        .unwrap();
+    let e = est
+        .fit_with(data.clone(), FitOptions::new().job_name("twice"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AlreadyExists, "{e}");
+
+    // A channel URI with nothing behind it.
+    let e = est
+        .fit("s3://sagemaker-local/no/such/prefix/")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    assert!(
+        e.message().contains("channel 'training'") && e.message().contains("no/such/prefix"),
+        "{e}"
+    );
+    let e = est.fit("https://example.com/data.csv").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidConfig, "{e}");
+
+    let jobs = s
+        .backend()
+        .list_training_jobs(&ListTrainingJobs::new())
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 1, "only the one valid job exists: {jobs:?}");
+}
+
+/// A custom container: predicts the mean label. Panics when asked to.
+struct MeanContainer;
+
+impl Container for MeanContainer {
+    fn train(&self, env: &TrainingEnv) -> Result<(), ContainerError> {
+        if env.hyperparameters.get("panic").map(String::as_str) == Some("True") {
+            panic!("the custom container was told to panic");
+        }
+        let dir = env.paths.channel_dir("training");
+        let mut sum = 0.0;
+        let mut n = 0.0;
+        for entry in std::fs::read_dir(&dir).map_err(|e| ContainerError::client(e.to_string()))? {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for line in text.lines() {
+                sum += line
+                    .parse::<f64>()
+                    .map_err(|e| ContainerError::client(format!("{line}: {e}")))?;
+                n += 1.0;
+            }
+        }
+        env.report_metric("train:mean", sum / n);
+        std::fs::write(env.paths.model_dir.join("mean.txt"), (sum / n).to_string()).unwrap();
+        Ok(())
+    }
+
+    fn load(
+        &self,
+        _dir: &Path,
+        _env: &ServingEnv,
+    ) -> sagemaker::Result<std::sync::Arc<dyn Handler>> {
+        Err(sagemaker::Error::unsupported("mean container", "serving"))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_containers_train_and_a_panic_fails_the_job() {
+    let root = tempfile::tempdir().unwrap();
+    let s = LocalSession::builder()
+        .root(root.path())
+        .container("mean-trainer", MeanContainer)
+        .build()
+        .unwrap();
+    let data = upload(&s, root.path(), "y.txt", "1\n2\n6\n").await;
+    let est = Estimator::builder()
+        .image_uri("123456789012.dkr.ecr.eu-west-1.amazonaws.com/mean-trainer:3")
+        .instance_type("local")
+        .hyperparameter("panic", false)
+        .session(s.clone())
+        .build()
+        .unwrap();
+    let job = est.fit(data.clone()).await.unwrap();
+    assert!(job.name().starts_with("mean-trainer-"));
+    assert_eq!(
+        job.describe().await.unwrap().metric("train:mean"),
+        Some(3.0)
+    );
+    assert_eq!(
+        job.describe().await.unwrap().hyper_parameters["panic"],
+        "False"
+    );
+
+    let est = Estimator::builder()
+        .image_uri("mean-trainer")
+        .instance_type("local")
+        .hyperparameter("panic", true)
+        .session(s.clone())
+        .build()
+        .unwrap();
+    let e = est.fit(data).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::JobFailed);
+    let reason = e.failure_reason().unwrap();
+    assert!(
+        reason.starts_with("AlgorithmError: the container panicked"),
+        "{reason}"
+    );
+    assert!(reason.contains("told to panic"), "{reason}");
+    // The backend keeps working after a panic.
+    let est = Estimator::builder()
+        .image_uri("mean-trainer")
+        .instance_type("local")
+        .session(s.clone())
+        .build()
+        .unwrap();
+    let y = upload(&s, root.path(), "y2.txt", "4\n").await;
+    assert_eq!(
+        est.fit(y)
+            .await
+            .unwrap()
+            .describe()
+            .await
+            .unwrap()
+            .metric("train:mean"),
+        Some(4.0)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fit_without_waiting_then_wait_stop_and_file_uris() {
+    let root = tempfile::tempdir().unwrap();
+    let s = session(root.path());
+    let path = root.path().join("iris.csv");
+    std::fs::write(&path, iris_csv()).unwrap();
+    let est = sklearn(&s, "RandomForestClassifier")
+        .hyperparameter("target", "species")
+        .hyperparameter("n_estimators", 300)
+        .output_path(format!("file://{}", root.path().join("out").display()))
+        .build()
+        .unwrap();
+    // file:// input read in place, no wait.
+    let job = est
+        .fit_with(
+            TrainingInput::file(&path).unwrap(),
+            FitOptions::new().wait(false),
+        )
+        .await
+        .unwrap();
+    assert_eq!(est.latest_training_job().unwrap().name(), job.name());
+    let d = job.wait().await.unwrap();
+    assert_eq!(d.training_job_status, TrainingJobStatus::Completed);
+    let artifact = job.model_data().await.unwrap();
+    assert_eq!(
+        artifact.to_string(),
+        format!(
+            "file://{}/out/{}/output/model.tar.gz",
+            root.path().display(),
+            job.name()
+        )
+    );
+    assert!(
+        root.path()
+            .join("out")
+            .join(job.name())
+            .join("output/model.tar.gz")
+            .is_file()
+    );
+
+    // Stopping a finished job is refused; a stopped job waits fine and has no artifact.
+    let e = job.stop().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Validation);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_process_attaches_and_reads_status_metrics_and_log() {
+    if let Ok(job) = std::env::var("SAGEMAKER_TEST_ATTACH_JOB") {
+        // Child process: attach with a fresh backend and report what it sees.
+        let root = PathBuf::from(std::env::var("SAGEMAKER_TEST_ROOT").unwrap());
+        let est = Estimator::attach(&job, session(&root)).await.unwrap();
+        let d = est.latest_training_job().unwrap().describe().await.unwrap();
+        let log = est.logs().await.unwrap();
+        println!(
+            "ATTACHED {} {} {} {} {}",
+            d.training_job_status,
+            d.metric("validation:accuracy").unwrap(),
+            est.config().hyperparameters["max_iter"],
+            est.base_job_name(),
+            log.contains("Completed - Training job completed")
+        );
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let s = session(root.path());
+    let (train, test) = iris_split();
+    let train = upload(&s, root.path(), "iris_train.csv", &train).await;
+    let test = upload(&s, root.path(), "iris_test.csv", &test).await;
+    let est = sklearn(&s, "LogisticRegression")
+        .hyperparameter("max_iter", 200)
+        .hyperparameter("target", "species")
+        .base_job_name("iris-attach")
+        .build()
+        .unwrap();
+    let job = est
+        .fit(
+            Inputs::new()
+                .channel("training", train)
+                .channel("validation", test),
+        )
+        .await
+        .unwrap();
+    let accuracy = job
+        .describe()
+        .await
+        .unwrap()
+        .metric("validation:accuracy")
+        .unwrap();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_second_process_attaches_and_reads_status_metrics_and_log",
+            "--nocapture",
+        ])
+        .env("SAGEMAKER_TEST_ATTACH_JOB", job.name())
+        .env("SAGEMAKER_TEST_ROOT", root.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "child failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("ATTACHED "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert_eq!(
+        line,
+        format!("ATTACHED Completed {accuracy} 200 iris-attach true")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn string_and_numeric_labels_and_target_by_index() {
+    let root = tempfile::tempdir().unwrap();
+    let s = session(root.path());
+    // Label in the last column, referenced by index -1, numeric labels 10 and 20, no header.
+    let mut csv = String::new();
+    for i in 0..40 {
+        let x = i as f64 / 4.0;
+        csv.push_str(&format!(
+            "{x},{},{}\n",
+            10.0 - x,
+            if x < 5.0 { 10 } else { 20 }
+        ));
+    }
+    let data = upload(&s, root.path(), "num.csv", &csv).await;
+    let job = sklearn(&s, "DecisionTreeClassifier")
+        .hyperparameter("target", -1)
+        .hyperparameter("random_state", 1)
+        .build()
+        .unwrap()
+        .fit(data)
+        .await
+        .unwrap();
+    let dir = root.path().join("m");
+    sagemaker::artifact::extract_file(
+        &s.store()
+            .local_path(&job.model_data().await.unwrap())
+            .unwrap(),
+        &dir,
+        Default::default(),
+    )
+    .unwrap();
+    let model = SklearnModel::load(&dir).unwrap();
+    assert_eq!(model.classes(), ["10", "20"]);
+    assert_eq!(
+        model.predict_rows(&[1.0, 9.0, 9.0, 1.0]).unwrap(),
+        vec!["10", "20"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waits_time_out_and_cancel_with_typed_errors() {
+    let root = tempfile::tempdir().unwrap();
+    let s = LocalSession::builder()
+        .root(root.path())
+        .container("slow", sagemaker_core::testkit::ConformanceContainer)
+        .build()
+        .unwrap();
+    let data = upload(&s, root.path(), "iris.csv", &iris_csv()).await;
+    let est = Estimator::builder()
+        .image_uri("slow")
+        .instance_type("local")
+        .hyperparameter("sleep_ms", 60_000)
+        .session(s.clone())
+        .build()
+        .unwrap();
+    let job = est
+        .fit_with(data, FitOptions::new().wait(false))
+        .await
+        .unwrap();
+    let e = job
+        .wait_with(&WaitConfig::default().timeout(Duration::from_millis(50)))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert!(e.is_temporary());
+    let token = sagemaker::CancellationToken::new();
+    token.cancel();
+    let e = job
+        .wait_with(&WaitConfig::default().cancellation(token))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Cancelled, "{e}");
+    job.stop().await.unwrap();
+    let d = job.wait().await.unwrap();
+    assert_eq!(d.training_job_status, TrainingJobStatus::Stopped);
+    let e = job.model_data().await.unwrap_err();
+    assert!(e.message().contains("Stopped"), "{e}");
+}
