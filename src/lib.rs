@@ -85,6 +85,8 @@ pub struct LocalSession;
 #[cfg(feature = "local")]
 impl LocalSession {
     /// A session rooted at `$SAGEMAKER_LOCAL_ROOT`, else `./.sagemaker`.
+    // Named like Python's `LocalSession()`: it constructs a `Session`, not a `LocalSession`.
+    #[allow(clippy::new_ret_no_self)]
     pub fn new() -> Result<Session> {
         Self::builder().build()
     }

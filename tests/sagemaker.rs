@@ -752,3 +752,39 @@ async fn waits_time_out_and_cancel_with_typed_errors() {
     let e = job.model_data().await.unwrap_err();
     assert!(e.message().contains("Stopped"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_and_download_directories() {
+    let root = tempfile::tempdir().unwrap();
+    let s = session(root.path());
+    let src = root.path().join("src");
+    std::fs::create_dir_all(src.join("nested")).unwrap();
+    std::fs::write(src.join("a.csv"), "1,2\n").unwrap();
+    std::fs::write(src.join("nested/b.csv"), "3,4\n").unwrap();
+    let prefix = s.upload_data(&src, "datasets/v1").await.unwrap();
+    assert_eq!(prefix.to_string(), "s3://sagemaker-local/datasets/v1");
+    let objects = s.store().list(&prefix).await.unwrap();
+    let keys: Vec<_> = objects.iter().map(|o| o.uri.to_string()).collect();
+    assert_eq!(
+        keys,
+        [
+            "s3://sagemaker-local/datasets/v1/a.csv",
+            "s3://sagemaker-local/datasets/v1/nested/b.csv"
+        ]
+    );
+
+    let dest = root.path().join("dest");
+    let written = s.download_data(&prefix, &dest).await.unwrap();
+    assert_eq!(written.len(), 2);
+    assert_eq!(std::fs::read(dest.join("nested/b.csv")).unwrap(), b"3,4\n");
+    let one = s
+        .download_data(&prefix.join("a.csv"), &dest.join("single"))
+        .await
+        .unwrap();
+    assert_eq!(one, vec![dest.join("single/a.csv")]);
+    let e = s
+        .download_data(&"s3://sagemaker-local/nothing/here".parse().unwrap(), &dest)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+}

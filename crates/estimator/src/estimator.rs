@@ -351,7 +351,7 @@ impl EstimatorBuilder {
             }
             hyperparameters.insert(name.clone(), self.encoding.encode(value));
         }
-        for (name, _) in &self.environment {
+        for name in self.environment.keys() {
             if name.is_empty() || name.contains('=') {
                 return Err(Error::invalid_config(
                     "environment",

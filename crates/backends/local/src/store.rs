@@ -99,14 +99,10 @@ fn not_found(uri: &StorageUri) -> Error {
         .with_context(sagemaker_core::error::context::PATH, uri.to_string())
 }
 
-fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T> + Send + 'static,
-) -> impl Future<Output = Result<T>> {
-    async move {
-        tokio::task::spawn_blocking(f)
-            .await
-            .map_err(|e| Error::new(ErrorKind::Internal, format!("store task failed: {e}")))?
-    }
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::new(ErrorKind::Internal, format!("store task failed: {e}")))?
 }
 
 /// Every regular file under `dir` (following links to files), sorted; temp files skipped.
