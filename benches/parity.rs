@@ -223,7 +223,9 @@ fn run(dir: &Path, filters: &[String]) -> Result<(), String> {
     }
 
     let fmt_s = |s: f64| {
-        if s < 10.0 {
+        if s < 0.01 {
+            format!("{s:.5}")
+        } else if s < 10.0 {
             format!("{s:.3}")
         } else {
             format!("{s:.1}")

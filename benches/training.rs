@@ -34,13 +34,11 @@ fn synthetic_csv(rows: usize, seed: u64) -> String {
     for i in 0..rows {
         let class = i % 3;
         out.push_str(&class.to_string());
-        for f in 0..20 {
-            let v = if f < 10 {
-                centres[class][f] + 1.5 * normal()
-            } else {
-                normal()
-            };
-            out.push_str(&format!(",{v:.6}"));
+        for centre in &centres[class] {
+            out.push_str(&format!(",{:.6}", centre + 1.5 * normal()));
+        }
+        for _ in 0..10 {
+            out.push_str(&format!(",{:.6}", normal()));
         }
         out.push('\n');
     }

@@ -134,6 +134,10 @@ async fn iris_logistic_regression_end_to_end() {
         .predict_rows(&[5.1, 3.5, 1.4, 0.2, 6.7, 3.1, 5.6, 2.4])
         .unwrap();
     assert_eq!(predicted, vec!["setosa", "virginica"]);
+    let proba = model.predict_proba_rows(&[5.1, 3.5, 1.4, 0.2]).unwrap();
+    assert_eq!(proba.len(), 1);
+    assert!((proba[0].iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    assert!(proba[0][0] > 0.9, "setosa is the likely class: {proba:?}");
 
     // The log tells the story and the metrics.
     let log = job.logs().await.unwrap();

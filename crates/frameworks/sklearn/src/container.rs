@@ -537,6 +537,28 @@ impl SklearnModel {
         })
     }
 
+    /// Class probabilities of row-major rows, one row of `classes().len()` values per input
+    /// row, for algorithms that estimate them (`LogisticRegression`).
+    pub fn predict_proba_rows(&self, x: &[f64]) -> Result<Vec<Vec<f64>>> {
+        let n = self.manifest.n_features;
+        if n == 0 || !x.len().is_multiple_of(n) {
+            return Err(Error::new(
+                ErrorKind::Data,
+                format!("{} values do not make whole rows of {n} features", x.len()),
+            ));
+        }
+        let (p, k) = self.fitted.predict_proba(x, n).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "{} does not estimate class probabilities",
+                    self.manifest.algorithm
+                ),
+            )
+        })?;
+        Ok(p.chunks(k).map(<[f64]>::to_vec).collect())
+    }
+
     fn decode_csv(&self, body: &[u8]) -> std::result::Result<Vec<f64>, InvocationError> {
         let text = std::str::from_utf8(body).map_err(|e| {
             InvocationError::new(

@@ -324,6 +324,17 @@ pub(crate) fn fit(
 }
 
 impl Fitted {
+    /// Class probabilities, row-major `rows × classes`, for models that have them
+    /// (`LogisticRegression`); `None` for the others.
+    pub(crate) fn predict_proba(&self, x: &[f64], n_features: usize) -> Option<(Vec<f64>, usize)> {
+        match self {
+            Fitted::Logistic(m) if m.n_features() == n_features => {
+                Some((m.predict_proba(x), m.n_classes()))
+            }
+            _ => None,
+        }
+    }
+
     /// Predicts row-major `x`.
     pub(crate) fn predict(&self, x: &[f64], n_features: usize) -> Result<Predictions, String> {
         let fail = |e: smartcore::error::Failed| format!("prediction failed: {e}");
