@@ -18,6 +18,9 @@ use crate::model::{
 };
 use crate::params::{self, Algorithm, Task};
 
+/// How many training rows the `train:*` metrics are computed on (the first ones).
+pub const TRAIN_SCORE_ROWS: usize = 10_000;
+
 /// The scikit-learn container, run in process on smartcore. The local backend runs it for
 /// every `sagemaker-scikit-learn` image.
 #[derive(Debug, Clone, Copy, Default)]
@@ -330,16 +333,22 @@ impl Container for SklearnContainer {
             }
         }
 
-        // Training-set score, then the held-out channel's metrics if one was given.
+        // Training-set score on at most the first TRAIN_SCORE_ROWS rows (a k-NN scored on all
+        // 70 000 rows would take minutes), then the held-out channel's metrics if given.
+        let scored = train.head(TRAIN_SCORE_ROWS);
+        let scored_labels = match &labels {
+            Labels::Values(v) => Labels::Values(v[..scored.n_rows()].to_vec()),
+            other => other.clone(),
+        };
         let predicted = fitted
-            .predict(&train.x, train.n_features)
+            .predict(&scored.x, scored.n_features)
             .map_err(ContainerError::algorithm)?;
         report_metrics(
             env,
             "train",
             algorithm,
-            &train,
-            &labels,
+            &scored,
+            &scored_labels,
             &predicted,
             classes.as_ref(),
         );

@@ -40,6 +40,18 @@ impl Dataset {
             .checked_div(self.n_features)
             .unwrap_or(self.y.len())
     }
+
+    /// The first `n` rows (all of them when there are fewer).
+    pub(crate) fn head(&self, n: usize) -> Dataset {
+        let n = n.min(self.n_rows());
+        Dataset {
+            x: self.x[..n * self.n_features].to_vec(),
+            y: self.y[..n.min(self.y.len())].to_vec(),
+            feature_names: self.feature_names.clone(),
+            target_name: self.target_name.clone(),
+            ..*self
+        }
+    }
 }
 
 /// Splits one CSV line into fields, unquoting `"..."` fields (with `""` escapes).
@@ -358,6 +370,17 @@ mod tests {
         assert_eq!(ds.x, vec![1.5, 2.0, 3.0, 4.0]);
         let ds = read("0,1.5,2\n1,3,4\n", Target::Index(-1)).unwrap();
         assert_eq!(ds.y, vec!["2", "4"]);
+    }
+
+    #[test]
+    fn head_keeps_the_first_rows() {
+        let ds = read("a,y\n1,p\n2,q\n3,r\n", Target::Name("y".into())).unwrap();
+        let h = ds.head(2);
+        assert_eq!(
+            (h.x, h.y),
+            (vec![1.0, 2.0], vec!["p".to_string(), "q".to_string()])
+        );
+        assert_eq!(ds.head(10).n_rows(), 3);
     }
 
     #[test]

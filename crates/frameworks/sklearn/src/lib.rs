@@ -15,7 +15,7 @@ mod logistic;
 mod model;
 mod params;
 
-pub use container::{SklearnContainer, SklearnModel};
+pub use container::{SklearnContainer, SklearnModel, TRAIN_SCORE_ROWS};
 pub use estimator::{SKLearn, SKLearnBuilder};
 pub use params::{Algorithm, HyperparameterDef, Task};
 
