@@ -130,6 +130,12 @@ pub trait Backend: Send + Sync + 'static {
         None
     }
 
+    /// The base URL of the SageMaker Runtime API this backend serves to other programs (the
+    /// local backend's HTTP server, once started), for curl and AWS SDK clients.
+    fn runtime_url(&self) -> Option<String> {
+        None
+    }
+
     /// `CreateTrainingJob`: validates, records and starts the job.
     async fn create_training_job(&self, spec: TrainingJobSpec) -> Result<TrainingJobDescription> {
         let _ = spec;
@@ -191,6 +197,10 @@ pub trait Backend: Send + Sync + 'static {
     async fn describe_endpoint_config(&self, name: &str) -> Result<EndpointConfigDescription> {
         let _ = name;
         Err(Error::unsupported(self.name(), "DescribeEndpointConfig"))
+    }
+    /// `ListEndpointConfigs` (names).
+    async fn list_endpoint_configs(&self) -> Result<Vec<String>> {
+        Err(Error::unsupported(self.name(), "ListEndpointConfigs"))
     }
     /// `DeleteEndpointConfig`.
     async fn delete_endpoint_config(&self, name: &str) -> Result<()> {

@@ -22,6 +22,11 @@ pub enum ErrorKind {
     /// A training or transform job ended `Failed`; the context holds the job name, status,
     /// failure reason and the tail of the job's log.
     JobFailed,
+    /// An endpoint ended `Failed` (its model could not load); the context holds the
+    /// endpoint name and the failure reason.
+    EndpointFailed,
+    /// The model is still loading (`ModelNotReadyException`); try again shortly.
+    ModelNotReady,
     /// A wait ran past its timeout.
     Timeout,
     /// A wait was cancelled by its caller.
@@ -54,6 +59,8 @@ impl ErrorKind {
             ErrorKind::AlreadyExists => "already exists",
             ErrorKind::Unsupported => "unsupported",
             ErrorKind::JobFailed => "job failed",
+            ErrorKind::EndpointFailed => "endpoint failed",
+            ErrorKind::ModelNotReady => "model not ready",
             ErrorKind::Timeout => "timed out",
             ErrorKind::Cancelled => "cancelled",
             ErrorKind::ModelError => "model error",
@@ -98,6 +105,10 @@ pub mod context {
     pub const ORIGINAL_MESSAGE: &str = "original_message";
     /// A file or object path the error is about.
     pub const PATH: &str = "path";
+    /// A model error's log stream ARN.
+    pub const LOG_STREAM_ARN: &str = "log_stream_arn";
+    /// The production variant that answered or failed.
+    pub const VARIANT: &str = "variant";
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -232,7 +243,7 @@ impl Error {
     pub fn is_temporary(&self) -> bool {
         matches!(
             self.kind,
-            ErrorKind::Throttled | ErrorKind::Timeout | ErrorKind::Io
+            ErrorKind::Throttled | ErrorKind::Timeout | ErrorKind::Io | ErrorKind::ModelNotReady
         )
     }
 }

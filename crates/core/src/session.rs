@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::backend::{ArtifactStore, Backend, Capability};
 use crate::error::{Error, ErrorKind, Result};
-use crate::spec::TrainingJobDescription;
+use crate::spec::{EndpointDescription, EndpointStatus, TrainingJobDescription};
 use crate::uri::StorageUri;
 use crate::wait::WaitConfig;
 
@@ -183,6 +183,38 @@ impl Session {
                     format!("{}/{}", d.training_job_status, d.secondary_status),
                     d.training_job_status.is_terminal(),
                 )
+            },
+        )
+        .await
+    }
+}
+
+impl Session {
+    /// Waits until the endpoint leaves `Creating`/`Updating`/`SystemUpdating`/`RollingBack`
+    /// and returns its description (a `Failed` endpoint is returned, not raised).
+    pub async fn wait_for_endpoint(
+        &self,
+        name: &str,
+        wait: &WaitConfig,
+    ) -> Result<EndpointDescription> {
+        let backend = self.backend.clone();
+        wait.wait_until(
+            name,
+            backend.changes(),
+            || {
+                let backend = backend.clone();
+                let name = name.to_string();
+                async move { backend.describe_endpoint(&name).await }
+            },
+            |d: &EndpointDescription| {
+                let busy = matches!(
+                    d.endpoint_status,
+                    EndpointStatus::Creating
+                        | EndpointStatus::Updating
+                        | EndpointStatus::SystemUpdating
+                        | EndpointStatus::RollingBack
+                );
+                (d.endpoint_status.to_string(), !busy)
             },
         )
         .await

@@ -630,6 +630,25 @@ pub struct ModelDescription {
     pub creation_time: Timestamp,
 }
 
+impl ModelDescription {
+    /// A description (backends build these).
+    pub fn new(
+        model_name: impl Into<String>,
+        model_arn: impl Into<String>,
+        primary_container: ContainerDefinition,
+        execution_role_arn: Option<String>,
+        creation_time: Timestamp,
+    ) -> Self {
+        ModelDescription {
+            model_name: model_name.into(),
+            model_arn: model_arn.into(),
+            primary_container,
+            execution_role_arn,
+            creation_time,
+        }
+    }
+}
+
 /// `ProductionVariant` of an endpoint config.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -675,6 +694,23 @@ pub struct EndpointConfigDescription {
     /// When it was created.
     #[serde(with = "time::serde::rfc3339")]
     pub creation_time: Timestamp,
+}
+
+impl EndpointConfigDescription {
+    /// A description (backends build these).
+    pub fn new(
+        endpoint_config_name: impl Into<String>,
+        endpoint_config_arn: impl Into<String>,
+        production_variants: Vec<ProductionVariant>,
+        creation_time: Timestamp,
+    ) -> Self {
+        EndpointConfigDescription {
+            endpoint_config_name: endpoint_config_name.into(),
+            endpoint_config_arn: endpoint_config_arn.into(),
+            production_variants,
+            creation_time,
+        }
+    }
 }
 
 api_enum!(
@@ -725,6 +761,21 @@ pub struct ProductionVariantSummary {
     pub current_instance_count: u32,
 }
 
+impl ProductionVariantSummary {
+    /// A summary (backends build these).
+    pub fn new(
+        variant_name: impl Into<String>,
+        current_weight: f32,
+        current_instance_count: u32,
+    ) -> Self {
+        ProductionVariantSummary {
+            variant_name: variant_name.into(),
+            current_weight,
+            current_instance_count,
+        }
+    }
+}
+
 /// `DescribeEndpoint` response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -750,6 +801,28 @@ pub struct EndpointDescription {
     /// When it last changed.
     #[serde(with = "time::serde::rfc3339")]
     pub last_modified_time: Timestamp,
+}
+
+impl EndpointDescription {
+    /// A description with no variants yet and no failure (backends build these).
+    pub fn new(
+        endpoint_name: impl Into<String>,
+        endpoint_arn: impl Into<String>,
+        endpoint_config_name: impl Into<String>,
+        endpoint_status: EndpointStatus,
+        creation_time: Timestamp,
+    ) -> Self {
+        EndpointDescription {
+            endpoint_name: endpoint_name.into(),
+            endpoint_arn: endpoint_arn.into(),
+            endpoint_config_name: endpoint_config_name.into(),
+            endpoint_status,
+            failure_reason: None,
+            production_variants: Vec::new(),
+            creation_time,
+            last_modified_time: creation_time,
+        }
+    }
 }
 
 /// `InvokeEndpoint` request.

@@ -8,15 +8,25 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::container::{Container, ContainerError, Handler, ServingEnv, TrainingEnv};
+use crate::container::{
+    Container, ContainerError, Handler, InvocationError, InvocationRequest, InvocationResponse,
+    ServingEnv, TrainingEnv,
+};
 use crate::spec::*;
 use crate::{Error, ErrorKind, Result, Session, StorageUri, WaitConfig, names};
 
-/// A training container with a fixed, checkable behaviour, driven by hyperparameters:
-/// it copies every file of channel `training` into the model directory and reports the
-/// metric `train:files`; `fail=<message>` writes `<message>` to `output/failure` and fails;
-/// `sleep_ms=<n>` sleeps in 5 ms steps, returning early when a stop is requested;
-/// `panic=<message>` panics.
+/// A container with a fixed, checkable behaviour.
+///
+/// Training, driven by hyperparameters: it copies every file of channel `training` into the
+/// model directory and reports the metric `train:files`; `fail=<message>` writes `<message>`
+/// to `output/failure` and fails; `sleep_ms=<n>` sleeps in 5 ms steps, returning early when a
+/// stop is requested; `panic=<message>` panics.
+///
+/// Serving: loading sleeps `CONFORMANCE_LOAD_MS` milliseconds when the model's environment
+/// sets it; it answers `{model files}|{body}` (the model directory's file names, sorted and
+/// comma-separated) with the request's Accept as Content-Type (default `text/plain`) and
+/// `echo={custom attributes}` as custom attributes; a body `status:<code>:<message>` makes it
+/// answer that error instead.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ConformanceContainer;
 
@@ -65,10 +75,56 @@ impl Container for ConformanceContainer {
 
     fn load(
         &self,
-        _model_dir: &std::path::Path,
-        _env: &ServingEnv,
+        model_dir: &std::path::Path,
+        env: &ServingEnv,
     ) -> Result<std::sync::Arc<dyn Handler>> {
-        Err(Error::unsupported("conformance container", "serving"))
+        if let Some(ms) = env
+            .environment
+            .get("CONFORMANCE_LOAD_MS")
+            .and_then(|v| v.parse().ok())
+        {
+            std::thread::sleep(Duration::from_millis(ms));
+        }
+        let mut files: Vec<String> = std::fs::read_dir(model_dir)
+            .map_err(|e| Error::io(model_dir, e))?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        Ok(std::sync::Arc::new(EchoHandler {
+            files: files.join(","),
+        }))
+    }
+}
+
+struct EchoHandler {
+    files: String,
+}
+
+impl Handler for EchoHandler {
+    fn invoke(
+        &self,
+        request: &InvocationRequest,
+    ) -> std::result::Result<InvocationResponse, InvocationError> {
+        if let Some(rest) = request.body.strip_prefix(b"status:") {
+            let text = String::from_utf8_lossy(rest);
+            let (code, message) = text.split_once(':').unwrap_or((&text, ""));
+            return Err(InvocationError::new(code.parse().unwrap_or(500), message));
+        }
+        let mut body = format!("{}|", self.files).into_bytes();
+        body.extend_from_slice(&request.body);
+        let mut response = InvocationResponse::new(
+            body,
+            request
+                .accept
+                .clone()
+                .unwrap_or_else(|| "text/plain".into()),
+        );
+        response.custom_attributes = request
+            .custom_attributes
+            .as_ref()
+            .map(|a| format!("echo={a}"));
+        Ok(response)
     }
 }
 
@@ -369,6 +425,143 @@ pub async fn training_job_stop(session: &Session, image: &str) -> Result<bool> {
     Ok(true)
 }
 
+/// A model from a training artifact serves through an endpoint: create, wait, invoke with
+/// headers, model errors, describe and list, delete and the errors after it.
+pub async fn endpoint_lifecycle(session: &Session, image: &str) -> Result<bool> {
+    let caps = session.capabilities();
+    if !caps.training || !caps.endpoints {
+        return Ok(false);
+    }
+    let backend = session.backend();
+    let data = upload_fixture(session).await?;
+    let bucket = session.default_bucket().await?;
+    let job = names::name_from_base("conformance-serve");
+    backend
+        .create_training_job(spec(&bucket, image, &job, &data, &[]))
+        .await?;
+    let trained = session.wait_for_training_job(&job, &wait()).await?;
+    let artifact = trained
+        .model_artifacts
+        .expect("a completed job has artifacts")
+        .s3_model_artifacts;
+
+    let model = names::name_from_base("conformance-model");
+    backend
+        .create_model(ModelSpec {
+            model_name: model.clone(),
+            primary_container: ContainerDefinition {
+                image: image.to_string(),
+                model_data_url: Some(artifact),
+                environment: BTreeMap::new(),
+            },
+            execution_role_arn: None,
+            tags: vec![],
+        })
+        .await?;
+    let endpoint = names::name_from_base("conformance-endpoint");
+    backend
+        .create_endpoint_config(EndpointConfigSpec {
+            endpoint_config_name: endpoint.clone(),
+            production_variants: vec![ProductionVariant {
+                variant_name: crate::DEFAULT_VARIANT_NAME.into(),
+                model_name: model.clone(),
+                initial_instance_count: Some(2),
+                instance_type: Some("ml.m5.large".into()),
+                initial_variant_weight: 1.0,
+            }],
+            tags: vec![],
+        })
+        .await?;
+    let created = backend
+        .create_endpoint(EndpointSpec {
+            endpoint_name: endpoint.clone(),
+            endpoint_config_name: endpoint.clone(),
+            tags: vec![],
+        })
+        .await?;
+    assert_eq!(created.endpoint_status, EndpointStatus::Creating);
+    let d = session.wait_for_endpoint(&endpoint, &wait()).await?;
+    assert_eq!(
+        d.endpoint_status,
+        EndpointStatus::InService,
+        "{:?}",
+        d.failure_reason
+    );
+    assert_eq!(d.production_variants.len(), 1);
+    assert_eq!(d.production_variants[0].current_instance_count, 2);
+    assert!(backend.list_endpoints().await?.contains(&endpoint));
+
+    let mut request = InvokeEndpointRequest::new(endpoint.clone(), b"hello".to_vec());
+    request.content_type = Some("text/plain".into());
+    request.accept = Some("text/x-echo".into());
+    request.custom_attributes = Some("trace=1".into());
+    let answer = backend.invoke_endpoint(request).await?;
+    assert_eq!(answer.body, b"part-1.csv,part-2.csv|hello");
+    assert_eq!(answer.content_type.as_deref(), Some("text/x-echo"));
+    assert_eq!(
+        answer.invoked_production_variant.as_deref(),
+        Some("AllTraffic")
+    );
+    assert_eq!(answer.custom_attributes.as_deref(), Some("echo=trace=1"));
+
+    let e = backend
+        .invoke_endpoint(InvokeEndpointRequest::new(
+            endpoint.clone(),
+            b"status:415:no such type".to_vec(),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ModelError, "{e}");
+    assert_eq!(
+        e.context(crate::error::context::ORIGINAL_STATUS_CODE),
+        Some("415")
+    );
+    assert_eq!(
+        e.context(crate::error::context::ORIGINAL_MESSAGE),
+        Some("no such type")
+    );
+    assert!(e.message().contains("Received client error (415)"), "{e}");
+    let mut bad_variant = InvokeEndpointRequest::new(endpoint.clone(), b"x".to_vec());
+    bad_variant.target_variant = Some("Nope".into());
+    let e = backend.invoke_endpoint(bad_variant).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Validation, "{e}");
+    // Still serving after the errors.
+    let answer = backend
+        .invoke_endpoint(InvokeEndpointRequest::new(
+            endpoint.clone(),
+            b"again".to_vec(),
+        ))
+        .await?;
+    assert!(answer.body.ends_with(b"|again"));
+
+    backend.delete_endpoint(&endpoint).await?;
+    let e = backend
+        .invoke_endpoint(InvokeEndpointRequest::new(endpoint.clone(), b"x".to_vec()))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    assert!(
+        e.message()
+            .contains(&format!("Endpoint {endpoint} of account")),
+        "{e}"
+    );
+    assert_eq!(
+        backend
+            .describe_endpoint(&endpoint)
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
+    backend.delete_endpoint_config(&endpoint).await?;
+    backend.delete_model(&model).await?;
+    assert_eq!(
+        backend.describe_model(&model).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    Ok(true)
+}
+
 /// Every check above, in order. Returns how many ran (the others were skipped).
 pub async fn run_all(session: &Session, image: &str) -> Result<usize> {
     let mut ran = 0;
@@ -376,6 +569,7 @@ pub async fn run_all(session: &Session, image: &str) -> Result<usize> {
         training_job_lifecycle(session, image).await?,
         training_job_errors(session, image).await?,
         training_job_stop(session, image).await?,
+        endpoint_lifecycle(session, image).await?,
     ] {
         ran += usize::from(ok);
     }

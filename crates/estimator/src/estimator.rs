@@ -11,6 +11,9 @@ use sagemaker_core::spec::{
 use sagemaker_core::{Error, ErrorKind, Result, Session, StorageUri, WaitConfig, names};
 use serde_json::Value;
 
+use sagemaker_model::{DeployConfig, Model, ModelBuilder};
+use sagemaker_predictor::Predictor;
+
 use crate::input::Inputs;
 use crate::job::TrainingJob;
 
@@ -635,6 +638,50 @@ impl Estimator {
     /// The latest job's `model.tar.gz` URI.
     pub async fn model_data(&self) -> Result<StorageUri> {
         self.require_latest()?.model_data().await
+    }
+
+    /// A [`Model`] of the latest job's artifact, served by the training image with the
+    /// script-mode environment (`SAGEMAKER_PROGRAM`, ...), as the Python SDK's
+    /// `Estimator.create_model` builds it; no call is made. The model is named when created.
+    pub async fn create_model(&self) -> Result<Model> {
+        self.model_builder().await?.build()
+    }
+
+    /// Deploys the latest job's model to a real-time endpoint (the Python SDK's
+    /// `Estimator.deploy`): the model and the endpoint are both named
+    /// `name_from_base(base_job_name)` unless `config.endpoint_name` is set.
+    pub async fn deploy(&self, config: DeployConfig) -> Result<Predictor> {
+        let name = config
+            .endpoint_name
+            .clone()
+            .unwrap_or_else(|| names::name_from_base(&self.base_job_name()));
+        let model = self.model_builder().await?.name(name.clone()).build()?;
+        model.deploy(config.endpoint_name(name)).await
+    }
+
+    async fn model_builder(&self) -> Result<ModelBuilder> {
+        let c = &self.inner.config;
+        let mut builder = Model::builder()
+            .image_uri(c.image_uri.clone())
+            .model_data(self.model_data().await?.to_string())
+            .session(self.inner.session.clone());
+        if let Some(role) = &c.role {
+            builder = builder.role(role.clone());
+        }
+        if let Some(script) = &c.script_mode {
+            // The serving container reads the same script-mode settings, as environment.
+            builder = builder
+                .env("SAGEMAKER_PROGRAM", script.entry_point.clone())
+                .env(
+                    "SAGEMAKER_CONTAINER_LOG_LEVEL",
+                    script.container_log_level.to_string(),
+                )
+                .env("SAGEMAKER_REGION", self.inner.session.region().to_string());
+            if let Some(dir) = &script.source_dir {
+                builder = builder.env("SAGEMAKER_SUBMIT_DIRECTORY", dir.clone());
+            }
+        }
+        Ok(builder)
     }
 
     /// The latest job's log.

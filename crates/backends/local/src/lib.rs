@@ -15,12 +15,16 @@
 //! # }
 //! ```
 
+mod endpoints;
 mod owner;
+mod server;
 pub mod store;
 mod training;
 
 use std::collections::{BTreeMap, HashMap};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -31,6 +35,7 @@ use sagemaker_core::{
 };
 use tokio::sync::watch;
 
+pub use endpoints::{MAX_CUSTOM_ATTRIBUTES, MAX_PAYLOAD_BYTES};
 pub use store::LocalStore;
 
 /// The default bucket of the local backend.
@@ -55,10 +60,47 @@ pub(crate) struct Inner {
     store: Arc<LocalStore>,
     containers: BTreeMap<String, Arc<dyn Container>>,
     training: Mutex<HashMap<String, Arc<training::LiveJob>>>,
+    endpoints: endpoints::LiveEndpoints,
+    /// Distinguishes the model directories of successive endpoint updates.
+    generation: AtomicU64,
     changes: watch::Sender<u64>,
+    http_address: SocketAddr,
+    server: Mutex<Option<SocketAddr>>,
 }
 
 impl Inner {
+    /// Starts the HTTP server on first use and returns its address.
+    fn ensure_server(self: &Arc<Self>) -> Result<SocketAddr> {
+        let mut server = lock(&self.server);
+        if let Some(addr) = *server {
+            return Ok(addr);
+        }
+        let listener = server::bind(self.http_address).map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!(
+                    "cannot listen on {} for the local endpoint server: {e}",
+                    self.http_address
+                ),
+            )
+        })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::new(ErrorKind::Io, e.to_string()))?;
+        let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("the local endpoint server needs a tokio runtime: {e}"),
+            )
+        })?;
+        // The server holds only a weak handle, so dropping the backend stops serving.
+        let router = server::router(self.clone());
+        tokio::spawn(server::serve(listener, router));
+        tracing::info!(target: "sagemaker::local", %addr, "local endpoint server listening");
+        *server = Some(addr);
+        Ok(addr)
+    }
+
     fn tick(&self) {
         self.changes.send_modify(|v| *v = v.wrapping_add(1));
     }
@@ -116,6 +158,17 @@ impl LocalBackend {
     pub fn root(&self) -> &Path {
         &self.inner.root
     }
+
+    /// Starts the HTTP server now (it otherwise starts with the first endpoint) and returns
+    /// its address.
+    pub fn start_server(&self) -> Result<SocketAddr> {
+        self.inner.ensure_server()
+    }
+
+    /// The HTTP server's address, once started.
+    pub fn server_address(&self) -> Option<SocketAddr> {
+        *lock(&self.inner.server)
+    }
 }
 
 /// Builds local sessions: root directory, registered containers, region.
@@ -124,6 +177,7 @@ pub struct LocalSessionBuilder {
     root: Option<PathBuf>,
     region: Option<String>,
     containers: BTreeMap<String, Arc<dyn Container>>,
+    http_address: Option<SocketAddr>,
 }
 
 impl std::fmt::Debug for LocalSessionBuilder {
@@ -147,6 +201,13 @@ impl LocalSessionBuilder {
     /// The region reported by the session (default `us-east-1`); it picks image URIs.
     pub fn region(mut self, region: impl Into<String>) -> Self {
         self.region = Some(region.into());
+        self
+    }
+
+    /// Where the HTTP server listens (default `127.0.0.1:0`: loopback, an ephemeral port).
+    /// Bind another interface only on purpose: the server has no authentication.
+    pub fn http_address(mut self, addr: SocketAddr) -> Self {
+        self.http_address = Some(addr);
         self
     }
 
@@ -200,7 +261,13 @@ impl LocalSessionBuilder {
                 region: self.region.unwrap_or_else(|| LOCAL_REGION.to_string()),
                 containers: self.containers,
                 training: Mutex::new(HashMap::new()),
+                endpoints: Mutex::new(HashMap::new()),
+                generation: AtomicU64::new(0),
                 changes,
+                http_address: self
+                    .http_address
+                    .unwrap_or(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))),
+                server: Mutex::new(None),
             }),
         })
     }
@@ -239,7 +306,10 @@ impl Backend for LocalBackend {
     }
 
     fn capabilities(&self) -> Capability {
-        Capability::none().with_training(true).with_file_uris(true)
+        Capability::none()
+            .with_training(true)
+            .with_endpoints(true)
+            .with_file_uris(true)
     }
 
     fn region(&self) -> &str {
@@ -282,5 +352,71 @@ impl Backend for LocalBackend {
 
     async fn training_job_logs(&self, name: &str) -> Result<String> {
         self.inner.training_job_logs(name)
+    }
+
+    fn runtime_url(&self) -> Option<String> {
+        self.server_address().map(|a| format!("http://{a}"))
+    }
+
+    async fn create_model(&self, spec: ModelSpec) -> Result<ModelDescription> {
+        self.inner.create_model(spec)
+    }
+
+    async fn describe_model(&self, name: &str) -> Result<ModelDescription> {
+        self.inner.describe_model(name)
+    }
+
+    async fn list_models(&self) -> Result<Vec<String>> {
+        self.inner.list_models()
+    }
+
+    async fn delete_model(&self, name: &str) -> Result<()> {
+        self.inner.delete_model(name)
+    }
+
+    async fn create_endpoint_config(
+        &self,
+        spec: EndpointConfigSpec,
+    ) -> Result<EndpointConfigDescription> {
+        self.inner.create_endpoint_config(spec)
+    }
+
+    async fn describe_endpoint_config(&self, name: &str) -> Result<EndpointConfigDescription> {
+        self.inner.describe_endpoint_config(name)
+    }
+
+    async fn list_endpoint_configs(&self) -> Result<Vec<String>> {
+        self.inner.list_endpoint_configs()
+    }
+
+    async fn delete_endpoint_config(&self, name: &str) -> Result<()> {
+        self.inner.delete_endpoint_config(name)
+    }
+
+    async fn create_endpoint(&self, spec: EndpointSpec) -> Result<EndpointDescription> {
+        self.inner.create_endpoint(spec)
+    }
+
+    async fn describe_endpoint(&self, name: &str) -> Result<EndpointDescription> {
+        self.inner.describe_endpoint(name)
+    }
+
+    async fn list_endpoints(&self) -> Result<Vec<String>> {
+        self.inner.list_endpoints()
+    }
+
+    async fn update_endpoint(&self, name: &str, endpoint_config_name: &str) -> Result<()> {
+        self.inner.update_endpoint(name, endpoint_config_name)
+    }
+
+    async fn delete_endpoint(&self, name: &str) -> Result<()> {
+        self.inner.delete_endpoint(name)
+    }
+
+    async fn invoke_endpoint(
+        &self,
+        request: InvokeEndpointRequest,
+    ) -> Result<InvokeEndpointResponse> {
+        self.inner.invoke_endpoint(&request)
     }
 }

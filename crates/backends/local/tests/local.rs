@@ -21,7 +21,7 @@ fn session(root: &std::path::Path) -> Session {
 async fn conformance_suite() {
     let root = tempfile::tempdir().unwrap();
     let s = session(root.path());
-    assert_eq!(testkit::run_all(&s, IMAGE).await.unwrap(), 3);
+    assert_eq!(testkit::run_all(&s, IMAGE).await.unwrap(), 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -267,4 +267,411 @@ fn base_spec(name: &str, data: StorageUri) -> TrainingJobSpec {
         environment: Default::default(),
         tags: vec![],
     }
+}
+
+// ---- endpoints over HTTP ------------------------------------------------------------------
+
+/// One HTTP/1.1 exchange on a fresh connection: (status, headers lower-cased, body).
+fn http(addr: &str, request: Vec<u8>) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    stream.write_all(&request).unwrap();
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete response head");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    (status, headers, raw[split + 4..].to_vec())
+}
+
+fn post(addr: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+    let mut req = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    let mut bytes = req.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+async fn call(addr: String, request: Vec<u8>) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    tokio::task::spawn_blocking(move || http(&addr, request))
+        .await
+        .unwrap()
+}
+
+/// Trains the conformance container and deploys its artifact as `endpoint`.
+async fn deploy_conformance(
+    s: &Session,
+    root: &std::path::Path,
+    endpoint: &str,
+    env: &[(&str, &str)],
+) -> StorageUri {
+    let data = s
+        .upload_data_to(write_fixture(root), "sagemaker-local", "data")
+        .await
+        .unwrap();
+    let job = names::name_from_base("serve");
+    s.backend()
+        .create_training_job(base_spec(&job, data))
+        .await
+        .unwrap();
+    let d = s
+        .wait_for_training_job(&job, &WaitConfig::default())
+        .await
+        .unwrap();
+    let artifact = d.model_artifacts.unwrap().s3_model_artifacts;
+    create_endpoint(s, endpoint, &artifact, env).await;
+    artifact
+}
+
+async fn create_endpoint(s: &Session, endpoint: &str, artifact: &StorageUri, env: &[(&str, &str)]) {
+    let b = s.backend();
+    b.create_model(ModelSpec {
+        model_name: endpoint.into(),
+        primary_container: ContainerDefinition {
+            image: IMAGE.into(),
+            model_data_url: Some(artifact.clone()),
+            environment: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        },
+        execution_role_arn: None,
+        tags: vec![],
+    })
+    .await
+    .unwrap();
+    b.create_endpoint_config(EndpointConfigSpec {
+        endpoint_config_name: endpoint.into(),
+        production_variants: vec![ProductionVariant {
+            variant_name: "AllTraffic".into(),
+            model_name: endpoint.into(),
+            initial_instance_count: Some(1),
+            instance_type: Some("local".into()),
+            initial_variant_weight: 1.0,
+        }],
+        tags: vec![],
+    })
+    .await
+    .unwrap();
+    b.create_endpoint(EndpointSpec {
+        endpoint_name: endpoint.into(),
+        endpoint_config_name: endpoint.into(),
+        tags: vec![],
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runtime_api_over_http_speaks_the_sagemaker_wire_format() {
+    let root = tempfile::tempdir().unwrap();
+    let s = session(root.path());
+    deploy_conformance(&s, root.path(), "wire", &[]).await;
+    let d = s
+        .wait_for_endpoint("wire", &WaitConfig::default())
+        .await
+        .unwrap();
+    assert_eq!(d.endpoint_status, EndpointStatus::InService);
+    let url = s
+        .backend()
+        .runtime_url()
+        .expect("the server runs once an endpoint exists");
+    let addr = url.strip_prefix("http://").unwrap().to_string();
+    assert!(addr.starts_with("127.0.0.1:"), "binds loopback: {addr}");
+
+    // Success: body, Content-Type, the variant and the custom attributes, a request id.
+    let (status, h, body) = call(
+        addr.clone(),
+        post(
+            &addr,
+            "/endpoints/wire/invocations",
+            &[
+                ("Content-Type", "text/csv"),
+                ("Accept", "application/x-test"),
+                ("X-Amzn-SageMaker-Custom-Attributes", "a=1"),
+                ("X-Amzn-SageMaker-Inference-Id", "req-7"),
+            ],
+            b"1,2",
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(body, b"train.csv|1,2");
+    assert_eq!(header(&h, "content-type"), Some("application/x-test"));
+    assert_eq!(
+        header(&h, "x-amzn-invoked-production-variant"),
+        Some("AllTraffic")
+    );
+    assert_eq!(
+        header(&h, "x-amzn-sagemaker-custom-attributes"),
+        Some("echo=a=1")
+    );
+    assert!(header(&h, "x-amzn-requestid").is_some());
+
+    // The container's error becomes a 424 ModelError with the original status and message.
+    let (status, h, body) = call(
+        addr.clone(),
+        post(
+            &addr,
+            "/endpoints/wire/invocations",
+            &[],
+            b"status:400:row 3 is bad",
+        ),
+    )
+    .await;
+    assert_eq!(status, 424);
+    assert_eq!(header(&h, "x-amzn-errortype"), Some("ModelError"));
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["OriginalStatusCode"], 400, "a JSON number: {v}");
+    assert_eq!(v["OriginalMessage"], "row 3 is bad");
+    assert!(
+        v["Message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Received client error (400) from primary"),
+        "{v}"
+    );
+    assert!(
+        v["LogStreamArn"]
+            .as_str()
+            .unwrap()
+            .starts_with("arn:aws:logs:"),
+        "{v}"
+    );
+    let (status, _, body) = call(
+        addr.clone(),
+        post(
+            &addr,
+            "/endpoints/wire/invocations",
+            &[],
+            b"status:500:oops",
+        ),
+    )
+    .await;
+    assert_eq!(status, 424);
+    assert!(String::from_utf8_lossy(&body).contains("Received server error (500)"));
+
+    // Unknown endpoint: 400 ValidationError, SageMaker's message.
+    let (status, h, body) = call(
+        addr.clone(),
+        post(&addr, "/endpoints/nope/invocations", &[], b"x"),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(header(&h, "x-amzn-errortype"), Some("ValidationError"));
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        v["Message"],
+        "Endpoint nope of account 000000000000 not found."
+    );
+
+    // Invalid custom attributes: 400 ValidationError (too long).
+    let long = "a".repeat(1025);
+    let (status, h, _) = call(
+        addr.clone(),
+        post(
+            &addr,
+            "/endpoints/wire/invocations",
+            &[("X-Amzn-SageMaker-Custom-Attributes", &long)],
+            b"x",
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, header(&h, "x-amzn-errortype")),
+        (400, Some("ValidationError"))
+    );
+
+    // A body over 6 MB is refused from its Content-Length, before it is sent.
+    let head = format!(
+        "POST /endpoints/wire/invocations HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+        6 * 1024 * 1024 + 1
+    );
+    let (status, _, body) = call(addr.clone(), head.into_bytes()).await;
+    assert_eq!(status, 413);
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["message"], "HTTP content length exceeded 6291456 bytes.");
+
+    // A half-sent request does not block others; the endpoint still answers correctly.
+    let mut slow = std::net::TcpStream::connect(&addr).unwrap();
+    std::io::Write::write_all(
+        &mut slow,
+        b"POST /endpoints/wire/invocations HTTP/1.1\r\nContent-Length: 100\r\n\r\nabc",
+    )
+    .unwrap();
+    let (status, _, body) = call(
+        addr.clone(),
+        post(&addr, "/endpoints/wire/invocations", &[], b"after"),
+    )
+    .await;
+    assert_eq!((status, body), (200, b"train.csv|after".to_vec()));
+    drop(slow);
+
+    // The container contract's health check, per endpoint.
+    let (status, _, _) = call(
+        addr.clone(),
+        format!("GET /endpoints/wire/ping HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")
+            .into_bytes(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _, _) = call(
+        addr.clone(),
+        format!("GET /endpoints/nope/ping HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")
+            .into_bytes(),
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    // In process, the same request gives the same bytes.
+    let mut r = InvokeEndpointRequest::new("wire", b"1,2".to_vec());
+    r.accept = Some("application/x-test".into());
+    let answer = s.backend().invoke_endpoint(r).await.unwrap();
+    assert_eq!(answer.body, b"train.csv|1,2");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loading_model_answers_429_and_two_endpoints_serve_at_once() {
+    let root = tempfile::tempdir().unwrap();
+    let s = session(root.path());
+    let artifact = deploy_conformance(&s, root.path(), "fast", &[]).await;
+    create_endpoint(&s, "slow", &artifact, &[("CONFORMANCE_LOAD_MS", "1500")]).await;
+    let addr = s
+        .backend()
+        .runtime_url()
+        .unwrap()
+        .strip_prefix("http://")
+        .unwrap()
+        .to_string();
+    let (status, h, body) = call(
+        addr.clone(),
+        post(&addr, "/endpoints/slow/invocations", &[], b"x"),
+    )
+    .await;
+    assert_eq!(status, 429, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(
+        header(&h, "x-amzn-errortype"),
+        Some("ModelNotReadyException")
+    );
+    let e = s
+        .backend()
+        .invoke_endpoint(InvokeEndpointRequest::new("slow", b"x".to_vec()))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ModelNotReady);
+    assert!(e.is_temporary());
+    s.wait_for_endpoint("fast", &WaitConfig::default())
+        .await
+        .unwrap();
+    s.wait_for_endpoint("slow", &WaitConfig::default())
+        .await
+        .unwrap();
+    for name in ["fast", "slow"] {
+        let (status, _, body) = call(
+            addr.clone(),
+            post(
+                &addr,
+                &format!("/endpoints/{name}/invocations"),
+                &[],
+                name.as_bytes(),
+            ),
+        )
+        .await;
+        assert_eq!(
+            (status, body),
+            (200, format!("train.csv|{name}").into_bytes())
+        );
+    }
+    let mut listed = s.backend().list_endpoints().await.unwrap();
+    listed.sort();
+    assert_eq!(listed, ["fast", "slow"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_artifact_fails_the_endpoint_and_writes_nothing_outside() {
+    let root = tempfile::tempdir().unwrap();
+    let s = session(root.path());
+    // A gzip tarball whose one entry climbs out of the extraction directory.
+    let mut header = tar::Header::new_gnu();
+    let payload = b"pwned";
+    header.as_gnu_mut().unwrap().name[..13].copy_from_slice(b"../escaped.tx");
+    header.set_size(payload.len() as u64);
+    header.set_mode(0o644);
+    header.set_cksum();
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::default(),
+    ));
+    builder.append(&header, &payload[..]).unwrap();
+    let bytes = builder.into_inner().unwrap().finish().unwrap();
+    let uri: StorageUri = "s3://sagemaker-local/evil/model.tar.gz".parse().unwrap();
+    s.store().put_bytes(bytes, &uri).await.unwrap();
+
+    create_endpoint(&s, "evil", &uri, &[]).await;
+    let d = s
+        .wait_for_endpoint("evil", &WaitConfig::default())
+        .await
+        .unwrap();
+    assert_eq!(d.endpoint_status, EndpointStatus::Failed);
+    let reason = d.failure_reason.unwrap();
+    assert!(
+        reason.contains("../escaped.tx"),
+        "the reason names the entry: {reason}"
+    );
+    let escaped: Vec<_> = walk(root.path())
+        .into_iter()
+        .filter(|p| p.ends_with("escaped.tx"))
+        .collect();
+    assert!(escaped.is_empty(), "{escaped:?}");
+    let e = s
+        .backend()
+        .invoke_endpoint(InvokeEndpointRequest::new("evil", b"x".to_vec()))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Validation, "{e}");
+    assert!(e.message().contains("Failed"), "{e}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }

@@ -1,0 +1,742 @@
+//! Models, endpoint configs and endpoints on the local backend, and the in-process
+//! `InvokeEndpoint` every caller (the `Predictor`, the HTTP server) goes through.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use sagemaker_core::artifact::{self, ExtractLimits};
+use sagemaker_core::container::{Handler, InvocationRequest, ServingEnv};
+use sagemaker_core::error::context;
+use sagemaker_core::spec::*;
+use sagemaker_core::{Error, ErrorKind, Result, StorageUri, names};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::owner::Owner;
+use crate::store::write_atomic;
+use crate::{Inner, LOCAL_ACCOUNT, lock};
+
+/// SageMaker's limit on an `InvokeEndpoint` payload: 6 MB.
+pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
+/// The longest `X-Amzn-SageMaker-Custom-Attributes` value SageMaker accepts.
+pub const MAX_CUSTOM_ATTRIBUTES: usize = 1024;
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+/// An endpoint as persisted under `{root}/endpoints/{name}/endpoint.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct EndpointRecord {
+    pub(crate) description: EndpointDescription,
+    pub(crate) owner: Owner,
+}
+
+/// One loaded production variant: its replicas share the load round-robin.
+pub(crate) struct LiveVariant {
+    name: String,
+    weight: f64,
+    replicas: Vec<Arc<dyn Handler>>,
+    next: AtomicU64,
+}
+
+/// What an endpoint serves right now. Swapped whole on update; in-flight requests keep the
+/// `Arc` they started with, so deleting or updating drains them instead of failing them.
+pub(crate) struct Serving {
+    variants: Vec<LiveVariant>,
+    total_weight: f64,
+    picks: AtomicU64,
+}
+
+/// An endpoint hosted by this process.
+pub(crate) struct LiveEndpoint {
+    serving: RwLock<Option<Arc<Serving>>>,
+    record: Mutex<EndpointRecord>,
+}
+
+fn dir_of(root: &Path, kind: &str) -> PathBuf {
+    root.join(kind)
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path, what: &str, name: &str) -> Result<T> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::not_found(what, name));
+        }
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    serde_json::from_slice(&bytes).map_err(|e| {
+        Error::new(ErrorKind::Serialization, format!("{}: {e}", path.display())).with_source(e)
+    })
+}
+
+fn list_names(dir: &Path, suffix: &str) -> Result<Vec<String>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(dir, e)),
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(stem) = name.strip_suffix(suffix)
+            && !stem.starts_with('.')
+        {
+            names.push(stem.to_string());
+        } else if suffix.is_empty() && !name.starts_with('.') {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// Creates `path` as a new file holding `bytes`, failing with `AlreadyExists` when it exists
+/// (atomic across processes: hard-link the finished temp file into place).
+fn create_new(path: &Path, bytes: &[u8], what: &str, name: &str) -> Result<()> {
+    let dir = path.parent().expect("records live in a directory");
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    std::fs::write(tmp.path(), bytes).map_err(|e| Error::io(tmp.path(), e))?;
+    match std::fs::hard_link(tmp.path(), path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::new(
+            ErrorKind::AlreadyExists,
+            format!(
+                "Cannot create already existing {what} \"{}\".",
+                sagemaker_core::arn(
+                    crate::LOCAL_REGION,
+                    LOCAL_ACCOUNT,
+                    &what.replace(' ', "-"),
+                    name
+                )
+            ),
+        )
+        .with_context(context::RESOURCE, name)),
+        Err(e) => Err(Error::io(path, e)),
+    }
+}
+
+impl Inner {
+    // ---- models -------------------------------------------------------------------------
+
+    fn model_path(&self, name: &str) -> PathBuf {
+        dir_of(&self.root, "models").join(format!("{name}.json"))
+    }
+
+    pub(crate) fn create_model(&self, spec: ModelSpec) -> Result<ModelDescription> {
+        names::validate_name("model", &spec.model_name)?;
+        self.container_for(&spec.primary_container.image)?;
+        if let Some(uri) = &spec.primary_container.model_data_url {
+            let path = self.store.path_of(uri)?;
+            if !path.exists() {
+                return Err(Error::new(
+                    ErrorKind::Validation,
+                    format!("Could not find model data at {uri}."),
+                )
+                .with_context(context::PATH, uri.to_string()));
+            }
+        }
+        let d = ModelDescription::new(
+            spec.model_name.clone(),
+            sagemaker_core::arn(&self.region, LOCAL_ACCOUNT, "model", &spec.model_name),
+            spec.primary_container,
+            spec.execution_role_arn,
+            now(),
+        );
+        create_new(
+            &self.model_path(&d.model_name),
+            &serde_json::to_vec_pretty(&d)?,
+            "model",
+            &d.model_name,
+        )?;
+        tracing::info!(target: "sagemaker::local", model = %d.model_name, "model created");
+        Ok(d)
+    }
+
+    pub(crate) fn describe_model(&self, name: &str) -> Result<ModelDescription> {
+        read_json(&self.model_path(name), "model", name)
+            .map_err(|e| not_found_as_validation(e, "model", name))
+    }
+
+    pub(crate) fn list_models(&self) -> Result<Vec<String>> {
+        list_names(&dir_of(&self.root, "models"), ".json")
+    }
+
+    /// Deletes the model record. As on SageMaker, endpoints already serving it keep serving.
+    pub(crate) fn delete_model(&self, name: &str) -> Result<()> {
+        let path = self.model_path(name);
+        std::fs::remove_file(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                not_found_as_validation(Error::not_found("model", name), "model", name)
+            }
+            _ => Error::io(&path, e),
+        })?;
+        tracing::info!(target: "sagemaker::local", model = name, "model deleted");
+        Ok(())
+    }
+
+    // ---- endpoint configs ---------------------------------------------------------------
+
+    fn config_path(&self, name: &str) -> PathBuf {
+        dir_of(&self.root, "endpoint-configs").join(format!("{name}.json"))
+    }
+
+    pub(crate) fn create_endpoint_config(
+        &self,
+        spec: EndpointConfigSpec,
+    ) -> Result<EndpointConfigDescription> {
+        names::validate_name("endpoint config", &spec.endpoint_config_name)?;
+        if spec.production_variants.is_empty() {
+            return Err(Error::new(
+                ErrorKind::Validation,
+                "an endpoint config needs at least one production variant",
+            ));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for v in &spec.production_variants {
+            names::validate_name("variant", &v.variant_name)?;
+            if !seen.insert(&v.variant_name) {
+                return Err(Error::new(
+                    ErrorKind::Validation,
+                    format!("variant '{}' is given twice", v.variant_name),
+                ));
+            }
+            if !(v.initial_variant_weight >= 0.0 && v.initial_variant_weight.is_finite()) {
+                return Err(Error::new(
+                    ErrorKind::Validation,
+                    format!(
+                        "variant '{}': InitialVariantWeight must be a number >= 0",
+                        v.variant_name
+                    ),
+                ));
+            }
+            if v.initial_instance_count == Some(0) {
+                return Err(Error::new(
+                    ErrorKind::Validation,
+                    format!(
+                        "variant '{}': InitialInstanceCount must be at least 1",
+                        v.variant_name
+                    ),
+                ));
+            }
+            self.describe_model(&v.model_name)?;
+        }
+        if spec
+            .production_variants
+            .iter()
+            .all(|v| v.initial_variant_weight == 0.0)
+        {
+            return Err(Error::new(
+                ErrorKind::Validation,
+                "at least one variant needs a weight above 0",
+            ));
+        }
+        let d = EndpointConfigDescription::new(
+            spec.endpoint_config_name.clone(),
+            sagemaker_core::arn(
+                &self.region,
+                LOCAL_ACCOUNT,
+                "endpoint-config",
+                &spec.endpoint_config_name,
+            ),
+            spec.production_variants,
+            now(),
+        );
+        create_new(
+            &self.config_path(&d.endpoint_config_name),
+            &serde_json::to_vec_pretty(&d)?,
+            "endpoint config",
+            &d.endpoint_config_name,
+        )?;
+        Ok(d)
+    }
+
+    pub(crate) fn describe_endpoint_config(&self, name: &str) -> Result<EndpointConfigDescription> {
+        read_json(&self.config_path(name), "endpoint config", name)
+            .map_err(|e| not_found_as_validation(e, "endpoint configuration", name))
+    }
+
+    pub(crate) fn list_endpoint_configs(&self) -> Result<Vec<String>> {
+        list_names(&dir_of(&self.root, "endpoint-configs"), ".json")
+    }
+
+    pub(crate) fn delete_endpoint_config(&self, name: &str) -> Result<()> {
+        let path = self.config_path(name);
+        std::fs::remove_file(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => not_found_as_validation(
+                Error::not_found("endpoint config", name),
+                "endpoint configuration",
+                name,
+            ),
+            _ => Error::io(&path, e),
+        })
+    }
+
+    // ---- endpoints ----------------------------------------------------------------------
+
+    fn endpoint_dir(&self, name: &str) -> PathBuf {
+        dir_of(&self.root, "endpoints").join(name)
+    }
+
+    fn persist_endpoint(&self, record: &EndpointRecord) -> Result<()> {
+        let path = self
+            .endpoint_dir(&record.description.endpoint_name)
+            .join("endpoint.json");
+        write_atomic(&path, &serde_json::to_vec_pretty(record)?)?;
+        self.tick();
+        Ok(())
+    }
+
+    fn update_endpoint_record(
+        &self,
+        live: &LiveEndpoint,
+        f: impl FnOnce(&mut EndpointDescription),
+    ) {
+        let mut record = lock(&live.record);
+        f(&mut record.description);
+        record.description.last_modified_time = now();
+        if let Err(e) = self.persist_endpoint(&record) {
+            tracing::warn!(target: "sagemaker::local", endpoint = %record.description.endpoint_name, "cannot persist the endpoint record: {e}");
+        }
+    }
+
+    pub(crate) fn create_endpoint(
+        self: &Arc<Self>,
+        spec: EndpointSpec,
+    ) -> Result<EndpointDescription> {
+        let name = spec.endpoint_name.clone();
+        names::validate_name("endpoint", &name)?;
+        let config = self.describe_endpoint_config(&spec.endpoint_config_name)?;
+        let dir = self.endpoint_dir(&name);
+        std::fs::create_dir_all(dir_of(&self.root, "endpoints"))
+            .map_err(|e| Error::io(&self.root, e))?;
+        match std::fs::create_dir(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(Error::new(
+                    ErrorKind::AlreadyExists,
+                    format!(
+                        "Cannot create already existing endpoint \"{}\".",
+                        sagemaker_core::arn(&self.region, LOCAL_ACCOUNT, "endpoint", &name)
+                    ),
+                )
+                .with_context(context::RESOURCE, name));
+            }
+            Err(e) => return Err(Error::io(&dir, e)),
+        }
+        let t = now();
+        let record = EndpointRecord {
+            description: EndpointDescription::new(
+                name.clone(),
+                sagemaker_core::arn(&self.region, LOCAL_ACCOUNT, "endpoint", &name),
+                config.endpoint_config_name.clone(),
+                EndpointStatus::Creating,
+                t,
+            ),
+            owner: Owner::current(),
+        };
+        self.persist_endpoint(&record)?;
+        let description = record.description.clone();
+        let live = Arc::new(LiveEndpoint {
+            serving: RwLock::new(None),
+            record: Mutex::new(record),
+        });
+        lock(&self.endpoints).insert(name.clone(), live.clone());
+        self.ensure_server()?;
+        tracing::info!(target: "sagemaker::local", endpoint = %name, status = "Creating", "endpoint created");
+
+        let inner = self.clone();
+        tokio::task::spawn_blocking(move || match inner.load_config(&name, &config, 0) {
+            Ok(serving) => {
+                let summaries = serving.summaries();
+                *live.serving.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(serving));
+                inner.update_endpoint_record(&live, |d| {
+                    d.endpoint_status = EndpointStatus::InService;
+                    d.production_variants = summaries;
+                });
+                tracing::info!(target: "sagemaker::local", endpoint = %name, status = "InService", "endpoint in service");
+            }
+            Err(e) => {
+                let reason = e.message().to_string();
+                inner.update_endpoint_record(&live, |d| {
+                    d.endpoint_status = EndpointStatus::Failed;
+                    d.failure_reason = Some(reason.clone());
+                });
+                tracing::warn!(target: "sagemaker::local", endpoint = %name, status = "Failed", reason = %reason, "endpoint failed");
+            }
+        });
+        Ok(description)
+    }
+
+    /// Loads every variant of `config`: extracts each model's artifact safely and loads it
+    /// once per instance. `generation` keeps the directories of an update apart from the
+    /// ones still serving.
+    fn load_config(
+        &self,
+        endpoint: &str,
+        config: &EndpointConfigDescription,
+        generation: u64,
+    ) -> Result<Serving> {
+        let mut variants = Vec::new();
+        for v in &config.production_variants {
+            let model = self.describe_model(&v.model_name)?;
+            let container = self.container_for(&model.primary_container.image)?;
+            let dir = self
+                .endpoint_dir(endpoint)
+                .join(format!("{}-{generation}", v.variant_name))
+                .join("model");
+            let model_dir = match &model.primary_container.model_data_url {
+                Some(uri) => self.extract_model(uri, &dir)?,
+                None => {
+                    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+                    dir
+                }
+            };
+            let env = ServingEnv::new(model.primary_container.environment.clone());
+            let count = v.initial_instance_count.unwrap_or(1).max(1);
+            let mut replicas = Vec::with_capacity(count as usize);
+            for _ in 0..count {
+                replicas.push(container.load(&model_dir, &env).map_err(|e| {
+                    e.prefixed(format!(
+                        "variant {} (model {})",
+                        v.variant_name, v.model_name
+                    ))
+                })?);
+            }
+            variants.push(LiveVariant {
+                name: v.variant_name.clone(),
+                weight: f64::from(v.initial_variant_weight),
+                replicas,
+                next: AtomicU64::new(0),
+            });
+        }
+        let total_weight = variants.iter().map(|v| v.weight).sum();
+        Ok(Serving {
+            variants,
+            total_weight,
+            picks: AtomicU64::new(0),
+        })
+    }
+
+    /// Makes the model directory for `uri`: a `model.tar.gz` is extracted safely into `dest`;
+    /// a `file://` directory is used in place.
+    fn extract_model(&self, uri: &StorageUri, dest: &Path) -> Result<PathBuf> {
+        let path = self.store.path_of(uri)?;
+        if path.is_dir() {
+            return Ok(path);
+        }
+        if dest.exists() {
+            std::fs::remove_dir_all(dest).map_err(|e| Error::io(dest, e))?;
+        }
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        artifact::extract_file(&path, dest, ExtractLimits::default())
+            .map_err(|e| e.prefixed(format!("model data {uri}")))?;
+        Ok(dest.to_path_buf())
+    }
+
+    pub(crate) fn describe_endpoint(&self, name: &str) -> Result<EndpointDescription> {
+        if let Some(live) = lock(&self.endpoints).get(name).cloned() {
+            return Ok(lock(&live.record).description.clone());
+        }
+        let path = self.endpoint_dir(name).join("endpoint.json");
+        let mut record: EndpointRecord = read_json(&path, "endpoint", name)
+            .map_err(|e| not_found_as_validation(e, "endpoint", name))?;
+        // Hosted by a process that has gone: it serves nothing, whatever the record says.
+        if record.description.endpoint_status != EndpointStatus::Failed && !record.owner.is_alive()
+        {
+            record.description.endpoint_status = EndpointStatus::Failed;
+            record.description.failure_reason = Some(format!(
+                "the process that hosted this endpoint (pid {}) has exited",
+                record.owner.pid
+            ));
+        }
+        Ok(record.description)
+    }
+
+    pub(crate) fn list_endpoints(&self) -> Result<Vec<String>> {
+        list_names(&dir_of(&self.root, "endpoints"), "")
+    }
+
+    pub(crate) fn update_endpoint(self: &Arc<Self>, name: &str, config_name: &str) -> Result<()> {
+        let live = lock(&self.endpoints)
+            .get(name)
+            .cloned()
+            .ok_or_else(|| self.not_hosted_here(name))?;
+        let status = lock(&live.record).description.endpoint_status;
+        if status != EndpointStatus::InService {
+            return Err(Error::new(
+                ErrorKind::Validation,
+                format!(
+                    "Cannot update endpoint {name}: it is {status}; only an InService endpoint can be updated."
+                ),
+            ));
+        }
+        let config = self.describe_endpoint_config(config_name)?;
+        self.update_endpoint_record(&live, |d| {
+            d.endpoint_status = EndpointStatus::Updating;
+            d.failure_reason = None;
+        });
+        let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
+        let inner = self.clone();
+        let name = name.to_string();
+        tokio::task::spawn_blocking(
+            move || match inner.load_config(&name, &config, generation) {
+                Ok(serving) => {
+                    let summaries = serving.summaries();
+                    // The swap: requests already running finish on the old variants.
+                    *live.serving.write().unwrap_or_else(|p| p.into_inner()) =
+                        Some(Arc::new(serving));
+                    inner.update_endpoint_record(&live, |d| {
+                        d.endpoint_status = EndpointStatus::InService;
+                        d.endpoint_config_name = config.endpoint_config_name.clone();
+                        d.production_variants = summaries;
+                    });
+                }
+                Err(e) => {
+                    // As SageMaker: the update fails, the endpoint keeps serving the old config.
+                    inner.update_endpoint_record(&live, |d| {
+                        d.endpoint_status = EndpointStatus::InService;
+                        d.failure_reason = Some(format!(
+                            "UpdateEndpoint failed and was rolled back: {}",
+                            e.message()
+                        ));
+                    });
+                }
+            },
+        );
+        Ok(())
+    }
+
+    pub(crate) fn delete_endpoint(&self, name: &str) -> Result<()> {
+        let live = lock(&self.endpoints).remove(name);
+        let dir = self.endpoint_dir(name);
+        if live.is_none() && !dir.join("endpoint.json").exists() {
+            return Err(not_found_as_validation(
+                Error::not_found("endpoint", name),
+                "endpoint",
+                name,
+            ));
+        }
+        if let Some(live) = live {
+            // New requests no longer find it; running ones hold their own Arc and finish.
+            live.serving
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+        }
+        std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        self.tick();
+        tracing::info!(target: "sagemaker::local", endpoint = name, "endpoint deleted");
+        Ok(())
+    }
+
+    fn not_hosted_here(&self, name: &str) -> Error {
+        match self.describe_endpoint(name) {
+            Ok(d) => Error::new(
+                ErrorKind::Validation,
+                format!(
+                    "Endpoint {name} is hosted by another process ({}); call it over that process's HTTP server",
+                    d.endpoint_status
+                ),
+            ),
+            Err(e) => e,
+        }
+    }
+
+    /// `InvokeEndpoint`, in process. The HTTP server calls this too, so both give the same
+    /// answers and errors.
+    pub(crate) fn invoke_endpoint(
+        &self,
+        request: &InvokeEndpointRequest,
+    ) -> Result<InvokeEndpointResponse> {
+        if request.body.len() > MAX_PAYLOAD_BYTES {
+            return Err(Error::new(
+                ErrorKind::PayloadTooLarge,
+                format!("HTTP content length exceeded {MAX_PAYLOAD_BYTES} bytes."),
+            ));
+        }
+        if let Some(attrs) = &request.custom_attributes {
+            validate_custom_attributes(attrs)?;
+        }
+        let name = &request.endpoint_name;
+        let live = lock(&self.endpoints).get(name).cloned();
+        let Some(live) = live else {
+            return Err(match self.describe_endpoint(name) {
+                Ok(_) => self.not_hosted_here(name),
+                Err(_) => endpoint_not_found(name),
+            });
+        };
+        let serving = live
+            .serving
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let Some(serving) = serving else {
+            let d = lock(&live.record).description.clone();
+            return Err(match d.endpoint_status {
+                EndpointStatus::Creating => Error::new(
+                    ErrorKind::ModelNotReady,
+                    format!("Model for endpoint {name} is not ready yet; it is still loading."),
+                ),
+                status => Error::new(
+                    ErrorKind::Validation,
+                    format!(
+                        "Endpoint {name} is {status}{}",
+                        d.failure_reason
+                            .map(|r| format!(": {r}"))
+                            .unwrap_or_default()
+                    ),
+                ),
+            });
+        };
+        let variant = serving.pick(request.target_variant.as_deref(), name)?;
+        let replica = &variant.replicas[(variant.next.fetch_add(1, Ordering::Relaxed)
+            % variant.replicas.len() as u64) as usize];
+        let mut invocation = InvocationRequest::default();
+        invocation.body = request.body.clone();
+        invocation.content_type = request.content_type.clone();
+        invocation.accept = request.accept.clone();
+        invocation.custom_attributes = request.custom_attributes.clone();
+        invocation.target_variant = request.target_variant.clone();
+        invocation.inference_id = request.inference_id.clone();
+        match replica.invoke(&invocation) {
+            Ok(r) => {
+                let mut answer = InvokeEndpointResponse::default();
+                answer.body = r.body;
+                answer.content_type = Some(r.content_type);
+                answer.invoked_production_variant = Some(variant.name.clone());
+                answer.custom_attributes = r.custom_attributes;
+                Ok(answer)
+            }
+            Err(e) => {
+                let side = if e.status < 500 { "client" } else { "server" };
+                let log_group = format!("/aws/sagemaker/Endpoints/{name}");
+                Err(Error::new(
+                    ErrorKind::ModelError,
+                    format!(
+                        "Received {side} error ({}) from primary with message \"{}\". See the local log group {log_group} for more information.",
+                        e.status, e.message
+                    ),
+                )
+                .with_context(context::ORIGINAL_STATUS_CODE, e.status.to_string())
+                .with_context(context::ORIGINAL_MESSAGE, e.message)
+                .with_context(
+                    context::LOG_STREAM_ARN,
+                    format!("arn:aws:logs:{}:{LOCAL_ACCOUNT}:log-group:{log_group}", self.region),
+                )
+                .with_context(context::VARIANT, variant.name.clone()))
+            }
+        }
+    }
+}
+
+impl Serving {
+    fn summaries(&self) -> Vec<ProductionVariantSummary> {
+        self.variants
+            .iter()
+            .map(|v| {
+                ProductionVariantSummary::new(
+                    v.name.clone(),
+                    v.weight as f32,
+                    v.replicas.len() as u32,
+                )
+            })
+            .collect()
+    }
+
+    /// The variant for a request: the one named, else one drawn by weight. Draws follow a
+    /// low-discrepancy sequence, so traffic splits by weight closely even over few requests.
+    fn pick(&self, target: Option<&str>, endpoint: &str) -> Result<&LiveVariant> {
+        if let Some(target) = target {
+            return self
+                .variants
+                .iter()
+                .find(|v| v.name == target)
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::Validation,
+                        format!("Variant {target} not found for endpoint {endpoint}."),
+                    )
+                });
+        }
+        if self.variants.len() == 1 {
+            return Ok(&self.variants[0]);
+        }
+        const GOLDEN: f64 = 0.618_033_988_749_894_9;
+        let n = self.picks.fetch_add(1, Ordering::Relaxed);
+        let mut x = ((n as f64 * GOLDEN).fract()) * self.total_weight;
+        for v in &self.variants {
+            if x < v.weight {
+                return Ok(v);
+            }
+            x -= v.weight;
+        }
+        Ok(self
+            .variants
+            .iter()
+            .rev()
+            .find(|v| v.weight > 0.0)
+            .unwrap_or(&self.variants[0]))
+    }
+}
+
+fn endpoint_not_found(name: &str) -> Error {
+    Error::new(
+        ErrorKind::NotFound,
+        format!("Endpoint {name} of account {LOCAL_ACCOUNT} not found."),
+    )
+    .with_context(context::RESOURCE, name)
+}
+
+/// SageMaker answers unknown names with `ValidationException` "Could not find ..."; the
+/// kind stays `NotFound` so callers can branch on it, the message is SageMaker's.
+fn not_found_as_validation(e: Error, what: &str, name: &str) -> Error {
+    if e.kind() == ErrorKind::NotFound {
+        Error::new(
+            ErrorKind::NotFound,
+            format!("Could not find {what} \"{name}\"."),
+        )
+        .with_context(context::RESOURCE, name)
+    } else {
+        e
+    }
+}
+
+/// Custom attributes must be visible ASCII and at most 1 024 characters: anything else
+/// cannot travel in an HTTP header, and the AWS SDKs fail to parse it back.
+pub(crate) fn validate_custom_attributes(attrs: &str) -> Result<()> {
+    if attrs.len() > MAX_CUSTOM_ATTRIBUTES {
+        return Err(Error::new(
+            ErrorKind::Validation,
+            format!(
+                "CustomAttributes is {} characters long; the limit is {MAX_CUSTOM_ATTRIBUTES}",
+                attrs.len()
+            ),
+        ));
+    }
+    if let Some((i, c)) = attrs
+        .char_indices()
+        .find(|(_, c)| !(c.is_ascii_graphic() || *c == ' '))
+    {
+        return Err(Error::new(
+            ErrorKind::Validation,
+            format!(
+                "CustomAttributes has a character that is not visible ASCII ({c:?} at position {i})"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The live endpoints of a backend.
+pub(crate) type LiveEndpoints = Mutex<HashMap<String, Arc<LiveEndpoint>>>;

@@ -1,0 +1,430 @@
+//! `sagemaker-model`: [`Model`] and its deployment to a real-time endpoint.
+//!
+//! `deploy` makes SageMaker's three calls (`CreateModel`, `CreateEndpointConfig` named after
+//! the endpoint with one variant `AllTraffic`, `CreateEndpoint`), waits for `InService` unless
+//! told not to, and returns a [`Predictor`].
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use sagemaker_core::error::context;
+use sagemaker_core::spec::{
+    ContainerDefinition, EndpointConfigSpec, EndpointDescription, EndpointSpec, EndpointStatus,
+    ModelDescription, ModelSpec, ProductionVariant, Tag,
+};
+use sagemaker_core::{
+    DEFAULT_VARIANT_NAME, Error, ErrorKind, Result, Session, StorageUri, WaitConfig, names,
+};
+use sagemaker_predictor::Predictor;
+
+/// How to deploy a model (the Python SDK's `deploy(...)` arguments).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct DeployConfig {
+    /// Instances; on the local backend, model replicas that share the load (default 1).
+    pub initial_instance_count: u32,
+    /// The instance type (required), e.g. `ml.m5.large` or `local`.
+    pub instance_type: Option<String>,
+    /// The endpoint name (default: generated from the model's base name).
+    pub endpoint_name: Option<String>,
+    /// Wait for `InService` (default true).
+    pub wait: bool,
+    /// How to wait.
+    pub wait_config: WaitConfig,
+    /// Tags of the endpoint config and endpoint.
+    pub tags: Vec<Tag>,
+}
+
+impl Default for DeployConfig {
+    fn default() -> Self {
+        DeployConfig {
+            initial_instance_count: 1,
+            instance_type: None,
+            endpoint_name: None,
+            wait: true,
+            wait_config: WaitConfig::default(),
+            tags: Vec::new(),
+        }
+    }
+}
+
+impl DeployConfig {
+    /// `initial_instance_count` instances of `instance_type`.
+    pub fn new(initial_instance_count: u32, instance_type: impl Into<String>) -> Self {
+        DeployConfig {
+            initial_instance_count,
+            instance_type: Some(instance_type.into()),
+            ..Default::default()
+        }
+    }
+
+    /// Sets the endpoint name.
+    pub fn endpoint_name(mut self, name: impl Into<String>) -> Self {
+        self.endpoint_name = Some(name.into());
+        self
+    }
+
+    /// Whether to wait for `InService`.
+    pub fn wait(mut self, wait: bool) -> Self {
+        self.wait = wait;
+        self
+    }
+
+    /// How to wait.
+    pub fn wait_config(mut self, wait_config: WaitConfig) -> Self {
+        self.wait_config = wait_config;
+        self
+    }
+
+    /// Adds a tag.
+    pub fn tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.tags.push(Tag::new(key, value));
+        self
+    }
+
+    fn validate(&self) -> Result<String> {
+        if self.initial_instance_count == 0 {
+            return Err(Error::invalid_config(
+                "initial_instance_count",
+                "must be at least 1",
+            ));
+        }
+        self.instance_type
+            .clone()
+            .filter(|t| !t.trim().is_empty())
+            .ok_or_else(|| {
+                Error::invalid_config(
+                    "instance_type",
+                    "Must specify instance type and instance count unless using serverless inference",
+                )
+            })
+    }
+}
+
+/// Builds a [`Model`]; [`ModelBuilder::build`] validates.
+#[derive(Debug, Clone, Default)]
+pub struct ModelBuilder {
+    image_uri: Option<String>,
+    model_data: Option<String>,
+    role: Option<String>,
+    env: BTreeMap<String, String>,
+    name: Option<String>,
+    tags: Vec<Tag>,
+    session: Option<Session>,
+}
+
+impl ModelBuilder {
+    /// The serving image (required).
+    pub fn image_uri(mut self, image: impl Into<String>) -> Self {
+        self.image_uri = Some(image.into());
+        self
+    }
+
+    /// The `model.tar.gz` (an `s3://` or, locally, `file://` URI).
+    pub fn model_data(mut self, uri: impl Into<String>) -> Self {
+        self.model_data = Some(uri.into());
+        self
+    }
+
+    /// The IAM role (required on AWS, optional locally).
+    pub fn role(mut self, role: impl Into<String>) -> Self {
+        self.role = Some(role.into());
+        self
+    }
+
+    /// Sets an environment variable of the serving container.
+    pub fn env(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.insert(name.into(), value.into());
+        self
+    }
+
+    /// The model name (default: generated when the model is created).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Adds a tag.
+    pub fn tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.tags.push(Tag::new(key, value));
+        self
+    }
+
+    /// The session (required).
+    pub fn session(mut self, session: Session) -> Self {
+        self.session = Some(session);
+        self
+    }
+
+    /// Validates and builds.
+    pub fn build(self) -> Result<Model> {
+        let session = self.session.ok_or_else(|| {
+            Error::invalid_config("session", "required (e.g. LocalSession::new()?)")
+        })?;
+        let image_uri = self
+            .image_uri
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| Error::invalid_config("image_uri", "required"))?;
+        let model_data = self
+            .model_data
+            .map(|m| {
+                m.parse::<StorageUri>()
+                    .map_err(|e| Error::invalid_config("model_data", e.message()))
+            })
+            .transpose()?;
+        if let Some(StorageUri::File { .. }) = &model_data
+            && !session.capabilities().file_uris
+        {
+            return Err(Error::invalid_config(
+                "model_data",
+                "file URIs are supported by the local backend only",
+            ));
+        }
+        if let Some(name) = &self.name {
+            names::validate_name("model", name)
+                .map_err(|e| Error::invalid_config("name", e.message()))?;
+        }
+        Ok(Model {
+            inner: Arc::new(ModelInner {
+                image_uri,
+                model_data,
+                role: self.role,
+                env: self.env,
+                tags: self.tags,
+                name: Mutex::new(self.name),
+                session,
+            }),
+        })
+    }
+}
+
+struct ModelInner {
+    image_uri: String,
+    model_data: Option<StorageUri>,
+    role: Option<String>,
+    env: BTreeMap<String, String>,
+    tags: Vec<Tag>,
+    name: Mutex<Option<String>>,
+    session: Session,
+}
+
+/// A model: an image plus a `model.tar.gz` (the Python SDK's `Model`). Cheap to clone.
+///
+/// ```no_run
+/// # async fn run(session: sagemaker_core::Session) -> sagemaker_core::Result<()> {
+/// use sagemaker_model::{DeployConfig, Model};
+///
+/// let model = Model::builder()
+///     .image_uri("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3")
+///     .model_data("s3://sagemaker-local/my-job/output/model.tar.gz")
+///     .session(session)
+///     .build()?;
+/// let predictor = model.deploy(DeployConfig::new(1, "ml.m5.large")).await?;
+/// predictor.delete_endpoint(true).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Model {
+    inner: Arc<ModelInner>,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model")
+            .field("image_uri", &self.inner.image_uri)
+            .field("model_data", &self.inner.model_data)
+            .field("name", &self.name())
+            .finish()
+    }
+}
+
+impl Model {
+    /// A builder.
+    pub fn builder() -> ModelBuilder {
+        ModelBuilder::default()
+    }
+
+    /// The model's name, once given or created.
+    pub fn name(&self) -> Option<String> {
+        self.inner
+            .name
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The serving image.
+    pub fn image_uri(&self) -> &str {
+        &self.inner.image_uri
+    }
+
+    /// The artifact.
+    pub fn model_data(&self) -> Option<&StorageUri> {
+        self.inner.model_data.as_ref()
+    }
+
+    /// The session.
+    pub fn session(&self) -> &Session {
+        &self.inner.session
+    }
+
+    /// The name this model has or will get: the given one, else
+    /// `name_from_base(image repository name)`, fixed on first use.
+    fn name_or_generate(&self) -> String {
+        let mut name = self.inner.name.lock().unwrap_or_else(|p| p.into_inner());
+        name.get_or_insert_with(|| {
+            names::name_from_base(&names::base_name_from_image(&self.inner.image_uri))
+        })
+        .clone()
+    }
+
+    /// The `CreateModel` request.
+    pub fn model_spec(&self) -> ModelSpec {
+        ModelSpec {
+            model_name: self.name_or_generate(),
+            primary_container: ContainerDefinition {
+                image: self.inner.image_uri.clone(),
+                model_data_url: self.inner.model_data.clone(),
+                environment: self.inner.env.clone(),
+            },
+            execution_role_arn: self.inner.role.clone(),
+            tags: self.inner.tags.clone(),
+        }
+    }
+
+    /// `CreateModel`. A model that already exists with this name is kept, as the Python SDK
+    /// does ("Using already existing model").
+    pub async fn create(&self) -> Result<ModelDescription> {
+        let spec = self.model_spec();
+        let backend = self.inner.session.backend();
+        match backend.create_model(spec.clone()).await {
+            Ok(d) => Ok(d),
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                tracing::info!(target: "sagemaker", model = %spec.model_name, "using already existing model");
+                backend.describe_model(&spec.model_name).await
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Creates the model, an endpoint config named after the endpoint with one variant
+    /// `AllTraffic`, and the endpoint; waits for `InService` unless `config.wait` is false.
+    ///
+    /// A model that cannot load makes the endpoint `Failed`; waiting then returns
+    /// [`ErrorKind::EndpointFailed`] with the reason.
+    pub async fn deploy(&self, config: DeployConfig) -> Result<Predictor> {
+        let instance_type = config.validate()?;
+        self.create().await?;
+        let model_name = self.name_or_generate();
+        let endpoint_name = match &config.endpoint_name {
+            Some(n) => n.clone(),
+            None => names::name_from_base(names::base_from_name(&model_name)),
+        };
+        names::validate_name("endpoint", &endpoint_name)?;
+        deploy_variants(
+            &self.inner.session,
+            &endpoint_name,
+            vec![ProductionVariant {
+                variant_name: DEFAULT_VARIANT_NAME.to_string(),
+                model_name,
+                initial_instance_count: Some(config.initial_instance_count),
+                instance_type: Some(instance_type),
+                initial_variant_weight: 1.0,
+            }],
+            &config,
+        )
+        .await?;
+        Ok(Predictor::attach(endpoint_name, self.inner.session.clone()))
+    }
+
+    /// `DeleteModel`.
+    pub async fn delete_model(&self) -> Result<()> {
+        let name = self.name().ok_or_else(|| {
+            Error::new(
+                ErrorKind::Validation,
+                "this model has no name yet: it was never created",
+            )
+        })?;
+        self.inner.session.backend().delete_model(&name).await
+    }
+}
+
+/// Creates an endpoint config named `endpoint_name` with `variants` and the endpoint, then
+/// waits as `config` says. Models must exist already. Use it for several weighted variants.
+pub async fn deploy_variants(
+    session: &Session,
+    endpoint_name: &str,
+    variants: Vec<ProductionVariant>,
+    config: &DeployConfig,
+) -> Result<EndpointDescription> {
+    let backend = session.backend();
+    backend
+        .create_endpoint_config(EndpointConfigSpec {
+            endpoint_config_name: endpoint_name.to_string(),
+            production_variants: variants,
+            tags: config.tags.clone(),
+        })
+        .await?;
+    let created = backend
+        .create_endpoint(EndpointSpec {
+            endpoint_name: endpoint_name.to_string(),
+            endpoint_config_name: endpoint_name.to_string(),
+            tags: config.tags.clone(),
+        })
+        .await?;
+    if !config.wait {
+        return Ok(created);
+    }
+    let d = session
+        .wait_for_endpoint(endpoint_name, &config.wait_config)
+        .await?;
+    endpoint_ready(d)
+}
+
+/// `Ok` for an `InService` endpoint, [`ErrorKind::EndpointFailed`] with the reason otherwise.
+pub fn endpoint_ready(d: EndpointDescription) -> Result<EndpointDescription> {
+    if d.endpoint_status == EndpointStatus::InService {
+        return Ok(d);
+    }
+    let reason = d
+        .failure_reason
+        .clone()
+        .unwrap_or_else(|| "(no reason given)".into());
+    Err(Error::new(
+        ErrorKind::EndpointFailed,
+        format!(
+            "endpoint {} is {}: {reason}",
+            d.endpoint_name, d.endpoint_status
+        ),
+    )
+    .with_context(context::RESOURCE, d.endpoint_name.clone())
+    .with_context(context::STATUS, d.endpoint_status.as_str())
+    .with_context(context::FAILURE_REASON, reason))
+}
+
+/// Deletes every endpoint, endpoint config and model on the session's backend whose name
+/// starts with `prefix` (all of them with `""`): the way to make sure nothing is left running
+/// (forgotten endpoints are the classic SageMaker bill). Returns how many of each it deleted.
+pub async fn delete_all(session: &Session, prefix: &str) -> Result<(usize, usize, usize)> {
+    let backend = session.backend();
+    let mut counts = (0, 0, 0);
+    for name in backend.list_endpoints().await? {
+        if name.starts_with(prefix) {
+            backend.delete_endpoint(&name).await?;
+            counts.0 += 1;
+        }
+    }
+    for name in backend.list_endpoint_configs().await? {
+        if name.starts_with(prefix) {
+            backend.delete_endpoint_config(&name).await?;
+            counts.1 += 1;
+        }
+    }
+    for name in backend.list_models().await? {
+        if name.starts_with(prefix) {
+            backend.delete_model(&name).await?;
+            counts.2 += 1;
+        }
+    }
+    Ok(counts)
+}
