@@ -1,10 +1,12 @@
 //! The seed walk-through: train a scikit-learn `LogisticRegression` on iris with the
 //! `SKLearn` estimator, on the local backend (no Docker, no AWS account), with a held-out
-//! channel for accuracy.
+//! channel for accuracy; then deploy it behind a real HTTP endpoint, predict two flowers and
+//! delete the endpoint.
 //!
 //! Run it with `cargo run --release --example iris`.
 
 use sagemaker::prelude::*;
+use sagemaker::sklearn::sklearn_predictor;
 
 #[tokio::main]
 async fn main() -> sagemaker::Result<()> {
@@ -58,8 +60,32 @@ async fn main() -> sagemaker::Result<()> {
             * 1e3
     );
     println!("model artifact:   {}", job.model_data().await?);
+
+    // 5. Deploy: CreateModel + CreateEndpointConfig + CreateEndpoint, then wait for InService.
+    //    The scikit-learn codecs send CSV rows and read JSON, so string labels come back as is.
+    let predictor = sklearn_predictor(
+        estimator
+            .deploy(DeployConfig::new(1, "ml.m5.large"))
+            .await?,
+    );
+    let rows = vec![vec![5.1, 3.5, 1.4, 0.2], vec![6.7, 3.1, 5.6, 2.4]];
+    let predictions = predictor.predict(&rows).await?;
+    println!("endpoint:         {}", predictor.endpoint_name());
+    println!("predictions:      {predictions} for {rows:?}");
+    if let Some(url) = session.backend().runtime_url() {
+        // Other programs (curl, boto3, the AWS SDKs) can call the same endpoint over HTTP.
+        println!(
+            "over HTTP:        POST {url}/endpoints/{}/invocations",
+            predictor.endpoint_name()
+        );
+    }
+
+    // 6. Clean up: forgotten endpoints are the classic SageMaker bill.
+    predictor.delete_model().await?;
+    predictor.delete_endpoint(true).await?;
+    println!("deleted the endpoint, its config and its model");
     println!();
-    println!("Attach to this job from another process:");
+    println!("Attach to the training job from another process:");
     println!("  cargo run --release --example attach -- {}", job.name());
     Ok(())
 }

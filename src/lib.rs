@@ -45,6 +45,22 @@ pub use sagemaker_estimator::{
     ScriptMode, TrainingInput, TrainingJob,
 };
 
+/// Models and deployment.
+pub mod model {
+    pub use sagemaker_model::{
+        DeployConfig, Model, ModelBuilder, delete_all, deploy_variants, endpoint_ready,
+    };
+}
+
+/// Predictors and their serializers and deserializers.
+pub mod predictor {
+    pub use sagemaker_predictor::codecs::*;
+    pub use sagemaker_predictor::{InvokeOptions, Predictor};
+}
+
+pub use sagemaker_model::{DeployConfig, Model};
+pub use sagemaker_predictor::{InvokeOptions, Predictor};
+
 /// The local backend (feature `local`).
 #[cfg(feature = "local")]
 pub mod local {
@@ -58,8 +74,9 @@ pub mod local {
 #[cfg(feature = "sklearn")]
 pub mod sklearn {
     pub use sagemaker_sklearn::{
-        Algorithm, HyperparameterDef, IMAGE_REPOSITORY, SKLearn, SKLearnBuilder, SklearnContainer,
-        SklearnModel, Task, image_uris,
+        Algorithm, HyperparameterDef, IMAGE_REPOSITORY, SKLearn, SKLearnBuilder, SKLearnModel,
+        SKLearnModelBuilder, SKLearnPredictor, SklearnContainer, SklearnModel, TRAIN_SCORE_ROWS,
+        Task, image_uris, sklearn_predictor,
     };
 }
 
@@ -109,9 +126,13 @@ pub mod prelude {
     pub use crate::LocalSession;
     #[cfg(feature = "sklearn")]
     pub use crate::SKLearn;
-    pub use crate::spec::{SecondaryStatus, TrainingJobStatus};
+    pub use crate::predictor::{
+        CsvDeserializer, CsvSerializer, JsonDeserializer, JsonSerializer, NumpyDeserializer,
+        NumpySerializer,
+    };
+    pub use crate::spec::{EndpointStatus, SecondaryStatus, TrainingJobStatus};
     pub use crate::{
-        Error, ErrorKind, Estimator, FitOptions, Inputs, Result, Session, StorageUri,
-        TrainingInput, TrainingJob, WaitConfig,
+        DeployConfig, Error, ErrorKind, Estimator, FitOptions, InvokeOptions, Inputs, Model,
+        Predictor, Result, Session, StorageUri, TrainingInput, TrainingJob, WaitConfig,
     };
 }

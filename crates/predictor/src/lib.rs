@@ -5,8 +5,8 @@ pub mod codecs;
 mod predictor;
 
 pub use codecs::{
-    BytesDeserializer, CsvDeserializer, CsvSerializer, Deserializer, IdentitySerializer, JsonDeserializer,
-    JsonLinesDeserializer, JsonLinesSerializer, JsonSerializer, NpyArray, NpyData, NumpyDeserializer,
-    NumpySerializer, Serializer, StringDeserializer,
+    BytesDeserializer, CsvDeserializer, CsvSerializer, Deserializer, IdentitySerializer,
+    JsonDeserializer, JsonLinesDeserializer, JsonLinesSerializer, JsonSerializer, NpyArray,
+    NpyData, NumpyDeserializer, NumpySerializer, Serializer, StringDeserializer,
 };
 pub use predictor::{InvokeOptions, Predictor};

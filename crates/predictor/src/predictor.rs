@@ -88,13 +88,23 @@ pub struct Predictor<S = IdentitySerializer, D = BytesDeserializer> {
 impl Predictor {
     /// A predictor for an existing endpoint, passing bytes through.
     pub fn attach(endpoint_name: impl Into<String>, session: Session) -> Predictor {
-        Predictor::new(endpoint_name, session, IdentitySerializer::default(), BytesDeserializer)
+        Predictor::new(
+            endpoint_name,
+            session,
+            IdentitySerializer::default(),
+            BytesDeserializer,
+        )
     }
 }
 
 impl<S, D> Predictor<S, D> {
     /// A predictor with explicit codecs.
-    pub fn new(endpoint_name: impl Into<String>, session: Session, serializer: S, deserializer: D) -> Self {
+    pub fn new(
+        endpoint_name: impl Into<String>,
+        session: Session,
+        serializer: S,
+        deserializer: D,
+    ) -> Self {
         Predictor {
             endpoint_name: endpoint_name.into(),
             session,
@@ -143,14 +153,20 @@ impl<S, D> Predictor<S, D> {
     }
 
     /// Invokes the endpoint with a raw request (the endpoint name is filled in).
-    pub async fn predict_raw(&self, mut request: InvokeEndpointRequest) -> Result<InvokeEndpointResponse> {
+    pub async fn predict_raw(
+        &self,
+        mut request: InvokeEndpointRequest,
+    ) -> Result<InvokeEndpointResponse> {
         request.endpoint_name = self.endpoint_name.clone();
         self.session.backend().invoke_endpoint(request).await
     }
 
     /// `DescribeEndpoint`.
     pub async fn describe_endpoint(&self) -> Result<EndpointDescription> {
-        self.session.backend().describe_endpoint(&self.endpoint_name).await
+        self.session
+            .backend()
+            .describe_endpoint(&self.endpoint_name)
+            .await
     }
 
     /// Deletes the endpoint, and its endpoint config when `delete_config` (the Python SDK's
@@ -158,7 +174,12 @@ impl<S, D> Predictor<S, D> {
     pub async fn delete_endpoint(&self, delete_config: bool) -> Result<()> {
         let backend = self.session.backend();
         let config = if delete_config {
-            Some(backend.describe_endpoint(&self.endpoint_name).await?.endpoint_config_name)
+            Some(
+                backend
+                    .describe_endpoint(&self.endpoint_name)
+                    .await?
+                    .endpoint_config_name,
+            )
         } else {
             None
         };
@@ -176,7 +197,9 @@ impl<S, D> Predictor<S, D> {
     pub async fn delete_model(&self) -> Result<()> {
         let backend = self.session.backend();
         let endpoint = backend.describe_endpoint(&self.endpoint_name).await?;
-        let config = backend.describe_endpoint_config(&endpoint.endpoint_config_name).await?;
+        let config = backend
+            .describe_endpoint_config(&endpoint.endpoint_config_name)
+            .await?;
         for variant in config.production_variants {
             match backend.delete_model(&variant.model_name).await {
                 Err(e) if e.kind() != ErrorKind::NotFound => return Err(e),
@@ -188,11 +211,19 @@ impl<S, D> Predictor<S, D> {
 
     /// Switches the endpoint to another endpoint config (`UpdateEndpoint`) and, unless `wait`
     /// is false, waits until it is `InService` again. Requests keep being served meanwhile.
-    pub async fn update_endpoint(&self, endpoint_config_name: &str, wait: bool) -> Result<EndpointDescription> {
+    pub async fn update_endpoint(
+        &self,
+        endpoint_config_name: &str,
+        wait: bool,
+    ) -> Result<EndpointDescription> {
         let backend = self.session.backend();
-        backend.update_endpoint(&self.endpoint_name, endpoint_config_name).await?;
+        backend
+            .update_endpoint(&self.endpoint_name, endpoint_config_name)
+            .await?;
         if wait {
-            self.session.wait_for_endpoint(&self.endpoint_name, &WaitConfig::default()).await
+            self.session
+                .wait_for_endpoint(&self.endpoint_name, &WaitConfig::default())
+                .await
         } else {
             backend.describe_endpoint(&self.endpoint_name).await
         }
@@ -209,33 +240,49 @@ impl<S, D: Deserializer> Predictor<S, D> {
     }
 
     /// [`Predictor::predict`] with per-call options.
-    pub async fn predict_with<T: ?Sized>(&self, data: &T, options: &InvokeOptions) -> Result<D::Output>
+    pub async fn predict_with<T: ?Sized>(
+        &self,
+        data: &T,
+        options: &InvokeOptions,
+    ) -> Result<D::Output>
     where
         S: Serializer<T>,
     {
         let body = self.serializer.serialize(data)?;
-        let pick = |call: &Option<String>, default: &Option<String>| call.clone().or_else(|| default.clone());
+        let pick = |call: &Option<String>, default: &Option<String>| {
+            call.clone().or_else(|| default.clone())
+        };
         let mut request = InvokeEndpointRequest::new(self.endpoint_name.clone(), body);
         request.content_type = Some(
             pick(&options.content_type, &self.defaults.content_type)
                 .unwrap_or_else(|| self.serializer.content_type().to_string()),
         );
         request.accept = Some(
-            pick(&options.accept, &self.defaults.accept).unwrap_or_else(|| self.deserializer.accept().to_string()),
+            pick(&options.accept, &self.defaults.accept)
+                .unwrap_or_else(|| self.deserializer.accept().to_string()),
         );
-        request.custom_attributes = pick(&options.custom_attributes, &self.defaults.custom_attributes);
+        request.custom_attributes =
+            pick(&options.custom_attributes, &self.defaults.custom_attributes);
         request.target_variant = pick(&options.target_variant, &self.defaults.target_variant);
         request.inference_id = pick(&options.inference_id, &self.defaults.inference_id);
         let response = self.session.backend().invoke_endpoint(request).await?;
         self.deserializer
             .deserialize(&response.body, response.content_type.as_deref())
-            .map_err(|e| e.prefixed(format!("decoding the answer of endpoint '{}'", self.endpoint_name)))
+            .map_err(|e| {
+                e.prefixed(format!(
+                    "decoding the answer of endpoint '{}'",
+                    self.endpoint_name
+                ))
+            })
     }
 }
 
 impl<S, D: Deserializer> Predictor<S, D> {
     /// The Accept header this predictor sends (the deserializer's, unless overridden).
     pub fn accept(&self) -> &str {
-        self.defaults.accept.as_deref().unwrap_or_else(|| self.deserializer.accept())
+        self.defaults
+            .accept
+            .as_deref()
+            .unwrap_or_else(|| self.deserializer.accept())
     }
 }

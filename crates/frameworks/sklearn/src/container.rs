@@ -10,6 +10,9 @@ use sagemaker_core::container::{
     ServingEnv, TrainingEnv, decode_hyperparameter,
 };
 use sagemaker_core::{Error, ErrorKind, Result};
+use sagemaker_predictor::codecs::{
+    Deserializer, NpyData, NumpyDeserializer, write_npy_f64, write_npy_strings,
+};
 use serde_json::Value;
 
 use crate::data::{self, Dataset, Target};
@@ -610,6 +613,46 @@ impl SklearnModel {
         Ok(x)
     }
 
+    fn decode_npy(&self, body: &[u8]) -> std::result::Result<Vec<f64>, InvocationError> {
+        let array = NumpyDeserializer::new()
+            .deserialize(body, Some("application/x-npy"))
+            .map_err(|e| InvocationError::new(400, format!("invalid NPY: {}", e.message())))?;
+        let n = self.manifest.n_features;
+        let rows_ok = match array.shape.as_slice() {
+            [cols] => *cols == n,
+            [_, cols] => *cols == n,
+            _ => false,
+        };
+        if !rows_ok {
+            return Err(InvocationError::new(
+                400,
+                format!(
+                    "NPY shape {:?}: the model expects rows of {n} features",
+                    array.shape
+                ),
+            ));
+        }
+        let values = match array.data {
+            NpyData::F64(v) => v,
+            NpyData::I64(v) => v.into_iter().map(|i| i as f64).collect(),
+            _ => return Err(InvocationError::new(400, "NPY data must be numbers")),
+        };
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            return Err(InvocationError::new(
+                400,
+                format!(
+                    "row {}, column {}: the value is not a finite number",
+                    i / n + 1,
+                    i % n + 1
+                ),
+            ));
+        }
+        if values.is_empty() {
+            return Err(InvocationError::new(400, "the body holds no rows"));
+        }
+        Ok(values)
+    }
+
     fn decode_json(&self, body: &[u8]) -> std::result::Result<Vec<f64>, InvocationError> {
         let v: Value = serde_json::from_slice(body)
             .map_err(|e| InvocationError::new(400, format!("invalid JSON: {e}")))?;
@@ -681,11 +724,12 @@ impl Handler for SklearnModel {
         let x = match content_type {
             "text/csv" => self.decode_csv(&request.body)?,
             "application/json" => self.decode_json(&request.body)?,
+            "application/x-npy" => self.decode_npy(&request.body)?,
             other => {
                 return Err(InvocationError::new(
                     415,
                     format!(
-                        "content type '{other}' is not supported; use text/csv or application/json"
+                        "content type '{other}' is not supported; use text/csv, application/json or application/x-npy"
                     ),
                 ));
             }
@@ -726,9 +770,25 @@ impl Handler for SklearnModel {
                     "application/json",
                 ))
             }
+            "application/x-npy" => {
+                let body = if self.manifest.task == Task::Classification
+                    && !self.manifest.numeric_classes
+                {
+                    write_npy_strings(&predictions)
+                } else {
+                    let values: Vec<f64> = predictions
+                        .iter()
+                        .map(|p| p.parse().unwrap_or(f64::NAN))
+                        .collect();
+                    write_npy_f64(&[values.len()], &values)
+                };
+                Ok(InvocationResponse::new(body, "application/x-npy"))
+            }
             other => Err(InvocationError::new(
                 406,
-                format!("Accept '{other}' is not supported; use text/csv or application/json"),
+                format!(
+                    "Accept '{other}' is not supported; use application/json, text/csv or application/x-npy"
+                ),
             )),
         }
     }

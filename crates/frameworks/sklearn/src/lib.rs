@@ -14,10 +14,12 @@ pub mod image_uris;
 mod logistic;
 mod model;
 mod params;
+mod serving;
 
 pub use container::{SklearnContainer, SklearnModel, TRAIN_SCORE_ROWS};
 pub use estimator::{SKLearn, SKLearnBuilder};
 pub use params::{Algorithm, HyperparameterDef, Task};
+pub use serving::{SKLearnModel, SKLearnModelBuilder, SKLearnPredictor, sklearn_predictor};
 
 /// The image repository the local backend maps to [`SklearnContainer`].
 pub const IMAGE_REPOSITORY: &str = image_uris::REPOSITORY;

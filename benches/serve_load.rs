@@ -1,0 +1,587 @@
+//! Serving load benchmark: an iris `LogisticRegression` deployed on the local backend and
+//! driven over HTTP/1.1 keep-alive connections, plus the in-process `Predictor::predict_raw`
+//! latency, the time from `deploy()` to the first prediction, and the memory of an endpoint.
+//!
+//! `cargo bench -p sagemaker --bench serve_load` (release build; about 2 minutes). Prints a
+//! Markdown table of every figure next to its goal (`perf-anchors.md` §3, "Serving").
+//!
+//! The server runs on a 2-worker tokio runtime (the anchor's shape: 2 vCPUs). The load
+//! generator runs on its own OS thread with a current-thread runtime, one task per
+//! connection: write the request, read the head up to `\r\n\r\n`, read `Content-Length`
+//! bytes, repeat. Each run connects, warms up for `WARMUP`, then records every request that
+//! starts and ends inside the next `RUN`. Non-200 answers and connection failures count as
+//! errors. If `wrk` is on `PATH`, `wrk -t1 -c16 -d10s` runs too, as a cross-check.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use sagemaker::Predictor;
+use sagemaker::model::DeployConfig;
+use sagemaker::prelude::*;
+use sagemaker::spec::InvokeEndpointRequest;
+use tokio::net::TcpStream;
+
+/// Warm-up of each load run, not recorded.
+const WARMUP: Duration = Duration::from_secs(1);
+/// Recorded duration of each load run.
+const RUN: Duration = Duration::from_secs(5);
+/// Load runs per scenario; the median (by req/s) is reported.
+const RUNS: usize = 3;
+/// The one-row body of the anchors (`row1.csv`).
+const ONE_ROW: &str = "5.1,3.5,1.4,0.2";
+/// Calls per timed batch of the in-process measurement.
+const BATCH: usize = 1000;
+/// Timed batches of the in-process measurement (after `BATCH_WARMUP` untimed ones).
+const BATCHES: usize = 200;
+const BATCH_WARMUP: usize = 20;
+/// Fresh endpoints timed from `deploy()` to their first prediction.
+const FRESH_DEPLOYS: usize = 5;
+/// Endpoints deployed to measure the memory of one.
+const MEMORY_DEPLOYS: usize = 10;
+const INSTANCE_TYPE: &str = "ml.m5.large";
+
+fn iris_csv() -> String {
+    let iris = smartcore::dataset::iris::load_dataset();
+    let mut out = String::from("sepal_length,sepal_width,petal_length,petal_width,species\n");
+    for (i, row) in iris.data.chunks(4).enumerate() {
+        let species = &iris.target_names[iris.target[i] as usize];
+        out.push_str(&format!(
+            "{},{},{},{},{species}\n",
+            row[0], row[1], row[2], row[3]
+        ));
+    }
+    out
+}
+
+/// The first `n` iris rows, features only, no header (`rows100.csv` of the anchors).
+fn iris_rows(n: usize) -> String {
+    let iris = smartcore::dataset::iris::load_dataset();
+    let mut out = String::new();
+    for row in iris.data.chunks(4).take(n) {
+        out.push_str(&format!("{},{},{},{}\n", row[0], row[1], row[2], row[3]));
+    }
+    out
+}
+
+fn rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// The `q` quantile (0..=1) of sorted nanosecond latencies, in milliseconds.
+fn quantile_ms(sorted_ns: &[u64], q: f64) -> f64 {
+    if sorted_ns.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted_ns.len() as f64 * q).ceil() as usize).clamp(1, sorted_ns.len()) - 1;
+    sorted_ns[i] as f64 / 1e6
+}
+
+// ---- the load generator -------------------------------------------------------------------
+
+/// One load run's outcome.
+#[derive(Debug, Clone)]
+struct RunResult {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: u64,
+}
+
+/// What one connection recorded.
+#[derive(Default)]
+struct ConnStats {
+    latencies_ns: Vec<u64>,
+    errors: u64,
+}
+
+/// Writes all of `bytes` with readiness + `try_write` (tokio's `net` feature only).
+async fn write_all(stream: &TcpStream, mut bytes: &[u8]) -> std::io::Result<()> {
+    while !bytes.is_empty() {
+        stream.writable().await?;
+        match stream.try_write(bytes) {
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Reads more bytes into `buf[*filled..]`, growing it when full. Fails on EOF.
+async fn read_more(
+    stream: &TcpStream,
+    buf: &mut Vec<u8>,
+    filled: &mut usize,
+) -> std::io::Result<()> {
+    if *filled == buf.len() {
+        buf.resize(buf.len() * 2, 0);
+    }
+    loop {
+        stream.readable().await?;
+        match stream.try_read(&mut buf[*filled..]) {
+            Ok(0) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the server closed the connection",
+                ));
+            }
+            Ok(n) => {
+                *filled += n;
+                return Ok(());
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn find_head_end(bytes: &[u8]) -> Option<usize> {
+    bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| i + 4)
+}
+
+/// Reads one response: returns its status. Bytes past it (none without pipelining) are kept.
+async fn read_response(
+    stream: &TcpStream,
+    buf: &mut Vec<u8>,
+    filled: &mut usize,
+) -> std::io::Result<u16> {
+    let head_end = loop {
+        if let Some(end) = find_head_end(&buf[..*filled]) {
+            break end;
+        }
+        read_more(stream, buf, filled).await?;
+    };
+    let invalid =
+        |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string());
+    let head = std::str::from_utf8(&buf[..head_end])
+        .map_err(|_| invalid("the response head is not UTF-8"))?;
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| invalid("no status line"))?;
+    let length: usize = lines
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            if name.eq_ignore_ascii_case("content-length") {
+                value.trim().parse().ok()
+            } else {
+                None
+            }
+        })
+        .ok_or_else(|| invalid("no Content-Length (chunked answers are not supported)"))?;
+    let total = head_end + length;
+    while *filled < total {
+        if buf.len() < total {
+            buf.resize(total.next_power_of_two(), 0);
+        }
+        read_more(stream, buf, filled).await?;
+    }
+    buf.copy_within(total..*filled, 0);
+    *filled -= total;
+    Ok(status)
+}
+
+/// One keep-alive connection: requests back to back until `end`; records those that start
+/// at or after `record_from`. Reconnects after a failure (counted as an error).
+async fn connection(
+    addr: SocketAddr,
+    request: std::sync::Arc<Vec<u8>>,
+    record_from: Instant,
+    end: Instant,
+) -> ConnStats {
+    let mut stats = ConnStats::default();
+    let mut buf = vec![0u8; 16 * 1024];
+    'connect: while Instant::now() < end {
+        let stream = match TcpStream::connect(addr).await {
+            Ok(s) => s,
+            Err(_) => {
+                stats.errors += 1;
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let mut filled = 0;
+        loop {
+            let start = Instant::now();
+            if start >= end {
+                break 'connect;
+            }
+            let outcome = match write_all(&stream, &request).await {
+                Ok(()) => read_response(&stream, &mut buf, &mut filled).await,
+                Err(e) => Err(e),
+            };
+            let done = Instant::now();
+            let recorded = start >= record_from && done <= end;
+            match outcome {
+                Ok(200) if recorded => stats.latencies_ns.push((done - start).as_nanos() as u64),
+                Ok(200) => {}
+                Ok(_) => {
+                    if recorded {
+                        stats.errors += 1;
+                    }
+                }
+                Err(_) => {
+                    if recorded {
+                        stats.errors += 1;
+                    }
+                    continue 'connect;
+                }
+            }
+        }
+    }
+    stats
+}
+
+/// A load run on its own OS thread and current-thread runtime: `conns` connections, `WARMUP`
+/// then `RUN`.
+fn load_run(addr: SocketAddr, request: &[u8], conns: usize) -> RunResult {
+    let request = std::sync::Arc::new(request.to_vec());
+    std::thread::Builder::new()
+        .name("load-generator".into())
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a current-thread runtime for the load generator");
+            rt.block_on(async move {
+                let record_from = Instant::now() + WARMUP;
+                let end = record_from + RUN;
+                let tasks: Vec<_> = (0..conns)
+                    .map(|_| tokio::spawn(connection(addr, request.clone(), record_from, end)))
+                    .collect();
+                let mut latencies = Vec::new();
+                let mut errors = 0;
+                for t in tasks {
+                    let s = t.await.expect("a connection task panicked");
+                    latencies.extend(s.latencies_ns);
+                    errors += s.errors;
+                }
+                latencies.sort_unstable();
+                RunResult {
+                    rps: latencies.len() as f64 / RUN.as_secs_f64(),
+                    p50_ms: quantile_ms(&latencies, 0.50),
+                    p99_ms: quantile_ms(&latencies, 0.99),
+                    errors,
+                }
+            })
+        })
+        .expect("spawning the load generator")
+        .join()
+        .expect("the load generator panicked")
+}
+
+fn http_request(addr: SocketAddr, endpoint: &str, body: &str) -> Vec<u8> {
+    format!(
+        "POST /endpoints/{endpoint}/invocations HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/csv\r\nAccept: text/csv\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// A scenario: `RUNS` runs, each printed; returns the median run by req/s.
+fn scenario(label: &str, addr: SocketAddr, request: &[u8], conns: usize) -> RunResult {
+    let mut runs: Vec<RunResult> = (0..RUNS)
+        .map(|i| {
+            let r = load_run(addr, request, conns);
+            println!(
+                "  {label}, run {}: {:.0} req/s, p50 {:.3} ms, p99 {:.3} ms, {} errors",
+                i + 1,
+                r.rps,
+                r.p50_ms,
+                r.p99_ms,
+                r.errors
+            );
+            r
+        })
+        .collect();
+    runs.sort_by(|a, b| a.rps.total_cmp(&b.rps));
+    runs[runs.len() / 2].clone()
+}
+
+// ---- wrk ----------------------------------------------------------------------------------
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
+
+/// `wrk -t1 -c16 -d10s` with the one-row body; returns its req/s when it ran.
+fn run_wrk(dir: &Path, url: &str) -> Option<f64> {
+    if !on_path("wrk") {
+        println!("wrk: not on PATH, skipped (install it to cross-check the load generator)");
+        return None;
+    }
+    let script = dir.join("post_row1.lua");
+    std::fs::write(
+        &script,
+        format!(
+            "wrk.method = \"POST\"\nwrk.body = \"{ONE_ROW}\"\nwrk.headers[\"Content-Type\"] = \"text/csv\"\nwrk.headers[\"Accept\"] = \"text/csv\"\n"
+        ),
+    )
+    .ok()?;
+    let output = std::process::Command::new("wrk")
+        .args(["-t1", "-c16", "-d10s", "--latency", "-s"])
+        .arg(&script)
+        .arg(url)
+        .output();
+    let output = match output {
+        Ok(o) if o.status.success() => o,
+        Ok(o) => {
+            println!(
+                "wrk: failed ({}): {}",
+                o.status,
+                String::from_utf8_lossy(&o.stderr).trim()
+            );
+            return None;
+        }
+        Err(e) => {
+            println!("wrk: could not run it: {e}");
+            return None;
+        }
+    };
+    let text = String::from_utf8_lossy(&output.stdout);
+    println!("wrk -t1 -c16 -d10s (one row):");
+    for line in text.lines() {
+        let t = line.trim_start();
+        if t.starts_with("Latency")
+            || t.starts_with("Requests/sec")
+            || t.starts_with("Non-2xx")
+            || t.starts_with("Socket errors")
+            || t.starts_with("50%")
+            || t.starts_with("99%")
+        {
+            println!("  {t}");
+        }
+    }
+    text.lines()
+        .find_map(|l| l.trim_start().strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+// ---- the bench ----------------------------------------------------------------------------
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("the server runtime");
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let session = LocalSession::builder()
+        .root(root.path())
+        .build()
+        .expect("a local session");
+
+    // Train and deploy.
+    let csv_path = root.path().join("iris.csv");
+    std::fs::write(&csv_path, iris_csv()).expect("writing iris.csv");
+    let estimator = SKLearn::builder()
+        .entry_point("LogisticRegression")
+        .framework_version("1.2-1")
+        .instance_type(INSTANCE_TYPE)
+        .hyperparameter("max_iter", 200)
+        .hyperparameter("target", "species")
+        .session(session.clone())
+        .build()
+        .expect("the estimator");
+    let predictor = rt.block_on(async {
+        let train = session.upload_data(&csv_path, "bench").await?;
+        estimator.fit(train).await?;
+        estimator.deploy(DeployConfig::new(1, INSTANCE_TYPE)).await
+    });
+    let predictor = predictor.expect("training and deploying iris");
+    let endpoint = predictor.endpoint_name().to_string();
+    let base_url = session
+        .backend()
+        .runtime_url()
+        .expect("the local backend serves HTTP once an endpoint exists");
+    let addr: SocketAddr = base_url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .expect("the runtime URL is http://ip:port");
+    println!("endpoint {endpoint} at {base_url}");
+
+    let mut one_row = InvokeEndpointRequest::new(endpoint.clone(), ONE_ROW.as_bytes().to_vec());
+    one_row.content_type = Some("text/csv".into());
+    one_row.accept = Some("text/csv".into());
+
+    // Deploy → first successful prediction, fresh endpoints.
+    let mut fresh_ms: Vec<f64> = (0..FRESH_DEPLOYS)
+        .map(|i| {
+            rt.block_on(async {
+                let start = Instant::now();
+                let p = estimator
+                    .deploy(
+                        DeployConfig::new(1, INSTANCE_TYPE)
+                            .endpoint_name(format!("serve-load-fresh-{i}")),
+                    )
+                    .await
+                    .expect("deploying a fresh endpoint");
+                loop {
+                    if p.predict_raw(one_row.clone()).await.is_ok() {
+                        break;
+                    }
+                    tokio::task::yield_now().await;
+                }
+                let ms = start.elapsed().as_secs_f64() * 1e3;
+                p.delete_endpoint(true)
+                    .await
+                    .expect("deleting a fresh endpoint");
+                ms
+            })
+        })
+        .collect();
+    println!("deploy → first prediction (ms): {fresh_ms:.2?}");
+    let fresh_ms = median(&mut fresh_ms);
+
+    // Memory per endpoint.
+    let rss_before = rss_kib();
+    let extra: Vec<Predictor> = rt.block_on(async {
+        let mut extra = Vec::new();
+        for i in 0..MEMORY_DEPLOYS {
+            let p = estimator
+                .deploy(
+                    DeployConfig::new(1, INSTANCE_TYPE)
+                        .endpoint_name(format!("serve-load-mem-{i}")),
+                )
+                .await
+                .expect("deploying an endpoint");
+            p.predict_raw(one_row.clone()).await.expect("a prediction");
+            extra.push(p);
+        }
+        extra
+    });
+    let rss_after = rss_kib();
+    let per_endpoint_kib = match (rss_before, rss_after) {
+        (Some(b), Some(a)) => Some((a as f64 - b as f64) / MEMORY_DEPLOYS as f64),
+        _ => None,
+    };
+    println!(
+        "RSS before {rss_before:?} KiB, after {MEMORY_DEPLOYS} more endpoints {rss_after:?} KiB"
+    );
+    rt.block_on(async {
+        for p in &extra {
+            p.delete_endpoint(true).await.expect("deleting an endpoint");
+        }
+    });
+
+    // In-process latency: predict_raw of one row, no HTTP.
+    let in_process_us = rt.block_on(async {
+        let mut batches = Vec::with_capacity(BATCHES);
+        for b in 0..BATCH_WARMUP + BATCHES {
+            let start = Instant::now();
+            for _ in 0..BATCH {
+                let r = predictor
+                    .predict_raw(std::hint::black_box(one_row.clone()))
+                    .await
+                    .expect("an in-process prediction");
+                std::hint::black_box(r);
+            }
+            if b >= BATCH_WARMUP {
+                batches.push(start.elapsed().as_secs_f64() * 1e6 / BATCH as f64);
+            }
+        }
+        median(&mut batches)
+    });
+    println!(
+        "in-process predict_raw, one row: {in_process_us:.2} µs per call (median of {BATCHES} batches of {BATCH})"
+    );
+
+    // HTTP load.
+    let rows100 = iris_rows(100);
+    let req1 = http_request(addr, &endpoint, ONE_ROW);
+    let req100 = http_request(addr, &endpoint, &rows100);
+    println!(
+        "HTTP load: {RUNS} runs per scenario, {}s warm-up + {}s each",
+        WARMUP.as_secs(),
+        RUN.as_secs()
+    );
+    let one16 = scenario("1 row, 16 conns", addr, &req1, 16);
+    let hundred16 = scenario("100 rows, 16 conns", addr, &req100, 16);
+    let one1 = scenario("1 row, 1 conn", addr, &req1, 1);
+
+    let wrk_rps = run_wrk(
+        root.path(),
+        &format!("{base_url}/endpoints/{endpoint}/invocations"),
+    );
+
+    // The table.
+    let check = |ok: bool| if ok { "✅" } else { "❌" };
+    println!();
+    println!("| figure | measured | goal | met |");
+    println!("|---|---|---|---|");
+    println!(
+        "| 1 row, 16 conns: req/s | {:.0} | ≥ 60 000 | {} |",
+        one16.rps,
+        check(one16.rps >= 60_000.0)
+    );
+    println!(
+        "| 1 row, 16 conns: p50 / p99 ms | {:.3} / {:.3} | p99 ≤ 3 | {} |",
+        one16.p50_ms,
+        one16.p99_ms,
+        check(one16.p99_ms <= 3.0)
+    );
+    println!(
+        "| 100 rows, 16 conns: req/s (rows/s) | {:.0} ({:.2}M) | ≥ 30 000 | {} |",
+        hundred16.rps,
+        hundred16.rps * 100.0 / 1e6,
+        check(hundred16.rps >= 30_000.0)
+    );
+    println!(
+        "| 100 rows, 16 conns: p50 / p99 ms | {:.3} / {:.3} | report | |",
+        hundred16.p50_ms, hundred16.p99_ms
+    );
+    println!(
+        "| 1 row, 1 conn: p50 ms (p99; req/s) | {:.3} ({:.3}; {:.0}) | ≤ 0.12 | {} |",
+        one1.p50_ms,
+        one1.p99_ms,
+        one1.rps,
+        check(one1.p50_ms <= 0.12)
+    );
+    println!(
+        "| HTTP errors (non-200 or failed), median runs | {} / {} / {} | 0 | {} |",
+        one16.errors,
+        hundred16.errors,
+        one1.errors,
+        check(one16.errors + hundred16.errors + one1.errors == 0)
+    );
+    println!(
+        "| in-process `predict_raw`, 1 row: µs per call | {in_process_us:.2} | ≤ 5 | {} |",
+        check(in_process_us <= 5.0)
+    );
+    println!(
+        "| `deploy()` → first prediction, fresh endpoint: ms (median of {FRESH_DEPLOYS}) | {fresh_ms:.2} | ≤ 50 | {} |",
+        check(fresh_ms <= 50.0)
+    );
+    match per_endpoint_kib {
+        Some(kib) => println!(
+            "| RSS per endpoint ({MEMORY_DEPLOYS} more endpoints of the same model) | {kib:.0} KiB | report | |"
+        ),
+        None => println!("| RSS per endpoint | (no /proc/self/status) | report | |"),
+    }
+    match wrk_rps {
+        Some(rps) => println!(
+            "| wrk -t1 -c16 -d10s, 1 row: req/s | {rps:.0} | ≥ 60 000 | {} |",
+            check(rps >= 60_000.0)
+        ),
+        None => println!("| wrk -t1 -c16 -d10s, 1 row | skipped (no wrk) | | |"),
+    }
+}

@@ -1,0 +1,149 @@
+//! `sagemaker serve` hosts an artifact that other programs call over HTTP; `jobs` and
+//! `endpoints` list what the root holds.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use sagemaker::prelude::*;
+
+fn iris_csv() -> String {
+    let iris = smartcore::dataset::iris::load_dataset();
+    let mut out = String::from("sepal_length,sepal_width,petal_length,petal_width,species\n");
+    for (i, row) in iris.data.chunks(4).enumerate() {
+        let species = &iris.target_names[iris.target[i] as usize];
+        out.push_str(&format!(
+            "{},{},{},{},{species}\n",
+            row[0], row[1], row[2], row[3]
+        ));
+    }
+    out
+}
+
+fn post(addr: &str, path: &str, body: &str) -> (u16, String) {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: text/csv\r\nAccept: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let status = raw.split(' ').nth(1).unwrap().parse().unwrap();
+    let body = raw.split("\r\n\r\n").nth(1).unwrap_or_default().to_string();
+    (status, body)
+}
+
+fn sagemaker(root: &std::path::Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_sagemaker"))
+        .arg("--root")
+        .arg(root)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn serve_hosts_an_artifact_for_other_programs() {
+    let root = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (job, artifact) = rt.block_on(async {
+        let s = LocalSession::builder().root(root.path()).build().unwrap();
+        let path = root.path().join("iris.csv");
+        std::fs::write(&path, iris_csv()).unwrap();
+        let data = s.upload_data(&path, "data").await.unwrap();
+        let est = SKLearn::builder()
+            .entry_point("LogisticRegression")
+            .framework_version("1.2-1")
+            .instance_type("local")
+            .hyperparameter("max_iter", 200)
+            .hyperparameter("target", "species")
+            .session(s.clone())
+            .build()
+            .unwrap();
+        let job = est.fit(data).await.unwrap();
+        let artifact = s
+            .store()
+            .local_path(&job.model_data().await.unwrap())
+            .unwrap();
+        (job.name().to_string(), artifact)
+    });
+    drop(rt);
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sagemaker"))
+        .arg("--root")
+        .arg(root.path())
+        .args([
+            "serve",
+            artifact.to_str().unwrap(),
+            "--name",
+            "iris",
+            "--port",
+            "0",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next().expect("serve printed its URL").unwrap();
+        if let Some(u) = line.trim().strip_prefix("Invocations:") {
+            break u.trim().to_string();
+        }
+    };
+    let rest = url.strip_prefix("http://").unwrap();
+    let (addr, path) = rest.split_once('/').unwrap();
+    assert!(addr.starts_with("127.0.0.1:"), "{addr}");
+    assert_eq!(path, "endpoints/iris/invocations");
+    let next_two: Vec<String> = (0..2).map(|_| lines.next().unwrap().unwrap()).collect();
+    let curl = next_two
+        .iter()
+        .find(|l| l.contains("curl"))
+        .expect("serve prints a curl line");
+    assert!(
+        curl.contains("curl -s -X POST") && curl.contains(&url),
+        "{curl}"
+    );
+
+    let (status, body) = post(
+        addr,
+        &format!("/{path}"),
+        "5.1,3.5,1.4,0.2\n6.7,3.1,5.6,2.4",
+    );
+    assert_eq!((status, body.as_str()), (200, "[\"setosa\",\"virginica\"]"));
+    let (status, body) = post(addr, &format!("/{path}"), "5.1,3.5");
+    assert_eq!(status, 424, "{body}");
+    assert!(body.contains("expects 4 features"), "{body}");
+
+    let listed = sagemaker(root.path(), &["endpoints"]);
+    assert!(
+        listed.contains("iris") && listed.contains("InService"),
+        "{listed}"
+    );
+    let jobs = sagemaker(root.path(), &["jobs"]);
+    assert!(jobs.contains(&job) && jobs.contains("Completed"), "{jobs}");
+    let described = sagemaker(root.path(), &["jobs", &job]);
+    assert!(
+        described.contains("\"TrainingJobStatus\": \"Completed\"")
+            && described.contains("--- log ---"),
+        "{described}"
+    );
+
+    // Ctrl-C: the endpoint is deleted and the process exits cleanly.
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    let listed = sagemaker(root.path(), &["endpoints"]);
+    assert!(!listed.contains("iris"), "{listed}");
+}

@@ -1,0 +1,181 @@
+//! `SKLearnModel` and `SKLearnPredictor`: serving scikit-learn artifacts.
+
+use sagemaker_core::{Error, Result, Session};
+use sagemaker_model::{DeployConfig, Model};
+use sagemaker_predictor::{CsvSerializer, JsonDeserializer, Predictor};
+
+use crate::image_uris::{self, ImageScope};
+use crate::params::Algorithm;
+
+/// A predictor with the scikit-learn model's default codecs: CSV rows in, JSON out.
+///
+/// The Python SDK's `SKLearnPredictor` defaults to NPY both ways. We default to CSV in (the
+/// container's fast path, exact for numbers) and JSON out, because class labels that are
+/// strings (`"setosa"`) survive JSON unchanged while the Python default needs numpy object
+/// arrays to carry them. Swap codecs with `with_serializer` / `with_deserializer`.
+pub type SKLearnPredictor = Predictor<CsvSerializer, JsonDeserializer>;
+
+/// Gives any predictor the scikit-learn defaults (see [`SKLearnPredictor`]).
+///
+/// ```
+/// # fn session() -> sagemaker_core::Session {
+/// #     sagemaker_local::LocalSession::builder().root(tempfile::tempdir().unwrap().keep()).build().unwrap()
+/// # }
+/// use sagemaker_predictor::Predictor;
+///
+/// let predictor = sagemaker_sklearn::sklearn_predictor(Predictor::attach("iris-endpoint", session()));
+/// assert_eq!(predictor.accept(), "application/json");
+/// ```
+pub fn sklearn_predictor<S, D>(predictor: Predictor<S, D>) -> SKLearnPredictor {
+    predictor
+        .with_serializer(CsvSerializer::new())
+        .with_deserializer(JsonDeserializer::new())
+}
+
+/// A scikit-learn model (the Python SDK's `SKLearnModel`): a `model.tar.gz` served by the
+/// scikit-learn image, whose predictor has string-safe codecs.
+#[derive(Debug, Clone)]
+pub struct SKLearnModel {
+    model: Model,
+}
+
+impl SKLearnModel {
+    /// A builder.
+    pub fn builder() -> SKLearnModelBuilder {
+        SKLearnModelBuilder::default()
+    }
+
+    /// The underlying generic model.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Deploys it (see `Model::deploy`) and returns an [`SKLearnPredictor`].
+    pub async fn deploy(&self, config: DeployConfig) -> Result<SKLearnPredictor> {
+        Ok(sklearn_predictor(self.model.deploy(config).await?))
+    }
+}
+
+/// Builds an [`SKLearnModel`]; [`SKLearnModelBuilder::build`] validates.
+#[derive(Debug, Clone, Default)]
+pub struct SKLearnModelBuilder {
+    model_data: Option<String>,
+    entry_point: Option<String>,
+    framework_version: Option<String>,
+    py_version: Option<String>,
+    image_uri: Option<String>,
+    role: Option<String>,
+    name: Option<String>,
+    env: Vec<(String, String)>,
+    session: Option<Session>,
+}
+
+impl SKLearnModelBuilder {
+    /// The `model.tar.gz` (required).
+    pub fn model_data(mut self, uri: impl Into<String>) -> Self {
+        self.model_data = Some(uri.into());
+        self
+    }
+
+    /// The entry point (`SAGEMAKER_PROGRAM`): a built-in algorithm name or a script. Built-in
+    /// artifacts name their algorithm in their manifest, so it is optional for them.
+    pub fn entry_point(mut self, entry_point: impl Into<String>) -> Self {
+        self.entry_point = Some(entry_point.into());
+        self
+    }
+
+    /// The scikit-learn version (required unless `image_uri` is given).
+    pub fn framework_version(mut self, v: impl Into<String>) -> Self {
+        self.framework_version = Some(v.into());
+        self
+    }
+
+    /// The Python version (`py3`).
+    pub fn py_version(mut self, v: impl Into<String>) -> Self {
+        self.py_version = Some(v.into());
+        self
+    }
+
+    /// An explicit serving image.
+    pub fn image_uri(mut self, uri: impl Into<String>) -> Self {
+        self.image_uri = Some(uri.into());
+        self
+    }
+
+    /// The IAM role.
+    pub fn role(mut self, role: impl Into<String>) -> Self {
+        self.role = Some(role.into());
+        self
+    }
+
+    /// The model name.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Sets an environment variable of the serving container.
+    pub fn env(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((name.into(), value.into()));
+        self
+    }
+
+    /// The session (required).
+    pub fn session(mut self, session: Session) -> Self {
+        self.session = Some(session);
+        self
+    }
+
+    /// Validates and builds.
+    pub fn build(self) -> Result<SKLearnModel> {
+        let session = self.session.ok_or_else(|| {
+            Error::invalid_config("session", "required (e.g. LocalSession::new()?)")
+        })?;
+        if self.py_version.as_deref().is_some_and(|v| v != "py3") {
+            return Err(Error::invalid_config("py_version", "only py3 is supported"));
+        }
+        let model_data = self.model_data.ok_or_else(|| {
+            Error::invalid_config("model_data", "required: the model.tar.gz of a training job")
+        })?;
+        let image_uri = match (self.image_uri, &self.framework_version) {
+            (Some(uri), _) => uri,
+            (None, Some(v)) => {
+                image_uris::image_uri(session.region(), v, "ml.m5.large", ImageScope::Inference)?
+            }
+            (None, None) => {
+                return Err(Error::invalid_config(
+                    "framework_version",
+                    "framework_version or py_version was None, yet image_uri was also None. Either specify both framework_version and py_version, or specify image_uri.",
+                ));
+            }
+        };
+        let mut builder = Model::builder()
+            .image_uri(image_uri)
+            .model_data(model_data)
+            .env("SAGEMAKER_CONTAINER_LOG_LEVEL", "20")
+            .env("SAGEMAKER_REGION", session.region().to_string());
+        if let Some(entry_point) = &self.entry_point {
+            if Algorithm::from_name(entry_point).is_none() && !entry_point.ends_with(".py") {
+                return Err(Error::invalid_config(
+                    "entry_point",
+                    format!(
+                        "'{entry_point}' is neither a built-in algorithm nor a Python script (.py)"
+                    ),
+                ));
+            }
+            builder = builder.env("SAGEMAKER_PROGRAM", entry_point.clone());
+        }
+        for (k, v) in self.env {
+            builder = builder.env(k, v);
+        }
+        if let Some(role) = self.role {
+            builder = builder.role(role);
+        }
+        if let Some(name) = self.name {
+            builder = builder.name(name);
+        }
+        Ok(SKLearnModel {
+            model: builder.session(session).build()?,
+        })
+    }
+}
