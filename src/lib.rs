@@ -132,7 +132,7 @@ pub mod prelude {
     };
     pub use crate::spec::{EndpointStatus, SecondaryStatus, TrainingJobStatus};
     pub use crate::{
-        DeployConfig, Error, ErrorKind, Estimator, FitOptions, InvokeOptions, Inputs, Model,
+        DeployConfig, Error, ErrorKind, Estimator, FitOptions, Inputs, InvokeOptions, Model,
         Predictor, Result, Session, StorageUri, TrainingInput, TrainingJob, WaitConfig,
     };
 }

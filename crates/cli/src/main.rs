@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use sagemaker::local::LocalBackend;
 use sagemaker::model::{DeployConfig, Model};
 use sagemaker::spec::{EndpointStatus, ListTrainingJobs};
 use sagemaker::{LocalSession, Session};
@@ -45,6 +46,9 @@ enum Command {
         /// Model replicas sharing the load.
         #[arg(long, default_value_t = 1)]
         instances: u32,
+        /// Also serve the container contract (GET /ping, POST /invocations) on this port.
+        #[arg(long)]
+        container_port: Option<u16>,
     },
     /// List training jobs, or describe one (with its log).
     Jobs {
@@ -70,7 +74,7 @@ async fn main() -> ExitCode {
     }
 }
 
-fn session(root: &Option<PathBuf>, addr: Option<SocketAddr>) -> sagemaker::Result<Session> {
+fn backend(root: &Option<PathBuf>, addr: Option<SocketAddr>) -> sagemaker::Result<LocalBackend> {
     let mut builder = LocalSession::builder();
     if let Some(root) = root {
         builder = builder.root(root);
@@ -78,7 +82,11 @@ fn session(root: &Option<PathBuf>, addr: Option<SocketAddr>) -> sagemaker::Resul
     if let Some(addr) = addr {
         builder = builder.http_address(addr);
     }
-    builder.build()
+    builder.build_backend()
+}
+
+fn session(root: &Option<PathBuf>, addr: Option<SocketAddr>) -> sagemaker::Result<Session> {
+    Ok(Session::new(backend(root, addr)?))
 }
 
 async fn run(cli: Cli) -> sagemaker::Result<()> {
@@ -90,14 +98,12 @@ async fn run(cli: Cli) -> sagemaker::Result<()> {
             port,
             image,
             instances,
+            container_port,
         } => {
+            let container = container_port.map(|p| SocketAddr::new(host, p));
+            let listen = SocketAddr::new(host, port);
             serve(
-                &cli.root,
-                artifact,
-                name,
-                SocketAddr::new(host, port),
-                image,
-                instances,
+                &cli.root, artifact, name, listen, container, image, instances,
             )
             .await
         }
@@ -156,10 +162,12 @@ async fn serve(
     artifact: String,
     name: String,
     addr: SocketAddr,
+    container: Option<SocketAddr>,
     image: String,
     instances: u32,
 ) -> sagemaker::Result<()> {
-    let s = session(root, Some(addr))?;
+    let local = backend(root, Some(addr))?;
+    let s = Session::new(local.clone());
     let uri = if artifact.starts_with("s3://") || artifact.starts_with("file://") {
         artifact.clone()
     } else {
@@ -201,6 +209,10 @@ async fn serve(
         "  Try:         curl -s -X POST {url}/endpoints/{name}/invocations -H 'Content-Type: text/csv' -H 'Accept: application/json' --data-binary '5.1,3.5,1.4,0.2'"
     );
     println!("  AWS SDKs:    endpoint URL {url} (any region, dummy credentials)");
+    if let Some(addr) = container {
+        let bound = local.serve_container(&name, addr)?;
+        println!("  Container:   http://{bound}/ping and http://{bound}/invocations");
+    }
     println!("Press Ctrl-C to stop.");
     let _ = tokio::signal::ctrl_c().await;
     eprintln!("stopping: deleting endpoint '{name}'");

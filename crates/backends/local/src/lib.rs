@@ -169,6 +169,29 @@ impl LocalBackend {
     pub fn server_address(&self) -> Option<SocketAddr> {
         *lock(&self.inner.server)
     }
+
+    /// Serves one endpoint's container contract (`GET /ping`, `POST /invocations`, answering
+    /// with the container's own status codes, as a SageMaker image does on port 8080) on a
+    /// listener of its own, and returns its address. Port 0 picks a free port.
+    ///
+    /// The listener lives as long as the tokio runtime; the endpoint must exist when called.
+    pub fn serve_container(&self, endpoint: &str, addr: SocketAddr) -> Result<SocketAddr> {
+        self.inner.describe_endpoint(endpoint)?;
+        let listener = server::bind(addr)
+            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot listen on {addr}: {e}")))?;
+        let bound = listener
+            .local_addr()
+            .map_err(|e| Error::new(ErrorKind::Io, e.to_string()))?;
+        let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("serving a container needs a tokio runtime: {e}"),
+            )
+        })?;
+        let router = server::container_router(self.inner.clone(), endpoint.to_string());
+        tokio::spawn(server::serve(listener, router));
+        Ok(bound)
+    }
 }
 
 /// Builds local sessions: root directory, registered containers, region.

@@ -42,6 +42,55 @@ pub(crate) fn router(inner: Arc<Inner>) -> Router {
         .with_state(inner)
 }
 
+/// The container contract of one endpoint (`GET /ping`, `POST /invocations`), as a
+/// SageMaker image serves it on port 8080: errors are the container's own status and message,
+/// not wrapped in a `ModelError`.
+pub(crate) fn container_router(inner: Arc<Inner>, endpoint: String) -> Router {
+    let ping_endpoint = endpoint.clone();
+    let ping_inner = inner.clone();
+    Router::new()
+        .route(
+            "/ping",
+            get(move || {
+                let (inner, name) = (ping_inner.clone(), ping_endpoint.clone());
+                async move { ping(State(inner), Path(name)).await }
+            }),
+        )
+        .route(
+            "/invocations",
+            post(move |headers: HeaderMap, body: Body| {
+                let (inner, name) = (inner.clone(), endpoint.clone());
+                async move {
+                    let response = invoke(State(inner), Path(name), headers, body).await;
+                    unwrap_model_error(response).await
+                }
+            }),
+        )
+}
+
+/// Turns a runtime-API `ModelError` back into the container's own answer.
+async fn unwrap_model_error(response: Response) -> Response {
+    if response.status() != StatusCode::FAILED_DEPENDENCY {
+        return response;
+    }
+    let bytes = axum::body::to_bytes(response.into_body(), MAX_PAYLOAD_BYTES)
+        .await
+        .unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    let status = v["OriginalStatusCode"]
+        .as_u64()
+        .and_then(|s| StatusCode::from_u16(s as u16).ok())
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (
+        status,
+        v["OriginalMessage"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    )
+        .into_response()
+}
+
 /// Serves `router` on `listener` until the runtime shuts down.
 pub(crate) async fn serve(listener: tokio::net::TcpListener, router: Router) {
     if let Err(e) = axum::serve(listener, router).await {

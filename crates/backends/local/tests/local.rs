@@ -675,3 +675,42 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_per_endpoint_port_speaks_the_container_contract() {
+    let root = tempfile::tempdir().unwrap();
+    let backend = LocalSession::builder()
+        .root(root.path())
+        .container(IMAGE, ConformanceContainer)
+        .build_backend()
+        .unwrap();
+    let s = Session::new(backend.clone());
+    deploy_conformance(&s, root.path(), "contract", &[]).await;
+    s.wait_for_endpoint("contract", &WaitConfig::default())
+        .await
+        .unwrap();
+    let addr = backend
+        .serve_container("contract", "127.0.0.1:0".parse().unwrap())
+        .unwrap()
+        .to_string();
+    let (status, _, _) = call(
+        addr.clone(),
+        format!("GET /ping HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").into_bytes(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _, body) = call(addr.clone(), post(&addr, "/invocations", &[], b"hi")).await;
+    assert_eq!((status, body), (200, b"train.csv|hi".to_vec()));
+    // The container's own status and message, not a 424 ModelError.
+    let (status, h, body) = call(
+        addr.clone(),
+        post(&addr, "/invocations", &[], b"status:415:no such type"),
+    )
+    .await;
+    assert_eq!((status, body), (415, b"no such type".to_vec()));
+    assert_eq!(header(&h, "x-amzn-errortype"), None);
+    let e = backend
+        .serve_container("missing", "127.0.0.1:0".parse().unwrap())
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+}
