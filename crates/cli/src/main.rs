@@ -198,9 +198,19 @@ async fn serve(
         .name(name.clone())
         .session(s.clone())
         .build()?;
-    let predictor = model
+    let predictor = match model
         .deploy(DeployConfig::new(instances, "local").endpoint_name(name.clone()))
-        .await?;
+        .await
+    {
+        Ok(p) => p,
+        Err(e) => {
+            // Leave nothing behind that a later `serve` of the same name would trip over.
+            let _ = backend.delete_endpoint(&name).await;
+            let _ = backend.delete_endpoint_config(&name).await;
+            let _ = backend.delete_model(&name).await;
+            return Err(e);
+        }
+    };
     let url = s.backend().runtime_url().unwrap_or_default();
     println!("Serving {artifact} as endpoint '{name}' ({instances} instance(s)).");
     println!("  Invocations: {url}/endpoints/{name}/invocations");
