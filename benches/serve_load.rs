@@ -319,8 +319,8 @@ fn on_path(program: &str) -> bool {
         .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
 
-/// `wrk -t1 -c16 -d10s` with the one-row body; returns its req/s when it ran.
-fn run_wrk(dir: &Path, url: &str) -> Option<f64> {
+/// `wrk -t1 -c16 -d10s --latency` with the one-row body; returns its figures when it ran.
+fn run_wrk(dir: &Path, url: &str) -> Option<WrkResult> {
     if !on_path("wrk") {
         println!("wrk: not on PATH, skipped (install it to cross-check the load generator)");
         return None;
@@ -367,9 +367,41 @@ fn run_wrk(dir: &Path, url: &str) -> Option<f64> {
             println!("  {t}");
         }
     }
-    text.lines()
-        .find_map(|l| l.trim_start().strip_prefix("Requests/sec:"))
-        .and_then(|v| v.trim().parse().ok())
+    let field = |prefix: &str| {
+        text.lines()
+            .find_map(|l| l.trim_start().strip_prefix(prefix))
+            .map(str::trim)
+    };
+    Some(WrkResult {
+        rps: field("Requests/sec:")?.parse().ok()?,
+        p50_ms: field("50%").and_then(wrk_ms),
+        p99_ms: field("99%").and_then(wrk_ms),
+        non_2xx: field("Non-2xx or 3xx responses:").and_then(|v| v.parse().ok()),
+    })
+}
+
+/// What `wrk` printed.
+struct WrkResult {
+    rps: f64,
+    p50_ms: Option<f64>,
+    p99_ms: Option<f64>,
+    non_2xx: Option<u64>,
+}
+
+/// A `wrk` duration (`168.00us`, `3.27ms`, `1.02s`) in milliseconds.
+fn wrk_ms(text: &str) -> Option<f64> {
+    let (number, scale) = if let Some(v) = text.strip_suffix("us") {
+        (v, 1e-3)
+    } else if let Some(v) = text.strip_suffix("ms") {
+        (v, 1.0)
+    } else if let Some(v) = text.strip_suffix("m") {
+        (v, 60e3)
+    } else if let Some(v) = text.strip_suffix('s') {
+        (v, 1e3)
+    } else {
+        return None;
+    };
+    number.trim().parse::<f64>().ok().map(|v| v * scale)
 }
 
 // ---- the bench ----------------------------------------------------------------------------
@@ -522,7 +554,7 @@ fn main() {
     let hundred16 = scenario("100 rows, 16 conns", addr, &req100, 16);
     let one1 = scenario("1 row, 1 conn", addr, &req1, 1);
 
-    let wrk_rps = run_wrk(
+    let wrk = run_wrk(
         root.path(),
         &format!("{base_url}/endpoints/{endpoint}/invocations"),
     );
@@ -581,11 +613,22 @@ fn main() {
         ),
         None => println!("| RSS per endpoint | (no /proc/self/status) | report | |"),
     }
-    match wrk_rps {
-        Some(rps) => println!(
-            "| wrk -t1 -c16 -d10s, 1 row: req/s | {rps:.0} | ≥ 60 000 | {} |",
-            check(rps >= 60_000.0)
-        ),
+    match wrk {
+        Some(w) => {
+            let ms = |v: Option<f64>| v.map_or("?".to_string(), |v| format!("{v:.3}"));
+            println!(
+                "| wrk -t1 -c16 -d10s, 1 row: req/s | {:.0} | ≥ 60 000 | {} |",
+                w.rps,
+                check(w.rps >= 60_000.0)
+            );
+            println!(
+                "| wrk, 1 row: p50 / p99 ms (non-2xx) | {} / {} ({}) | p99 ≤ 3 | {} |",
+                ms(w.p50_ms),
+                ms(w.p99_ms),
+                w.non_2xx.unwrap_or(0),
+                check(w.p99_ms.is_some_and(|p| p <= 3.0) && w.non_2xx.unwrap_or(0) == 0)
+            );
+        }
         None => println!("| wrk -t1 -c16 -d10s, 1 row | skipped (no wrk) | | |"),
     }
 }

@@ -1,7 +1,7 @@
 //! The seed walk-through: train a scikit-learn `LogisticRegression` on iris with the
 //! `SKLearn` estimator, on the local backend (no Docker, no AWS account), with a held-out
 //! channel for accuracy; then deploy it behind a real HTTP endpoint, predict two flowers and
-//! delete the endpoint.
+//! delete the endpoint; then batch-transform a file of rows.
 //!
 //! Run it with `cargo run --release --example iris`.
 
@@ -84,10 +84,62 @@ async fn main() -> sagemaker::Result<()> {
     predictor.delete_model().await?;
     predictor.delete_endpoint(true).await?;
     println!("deleted the endpoint, its config and its model");
+
+    // 7. Batch transform: every row of a headerless file, in MultiRecord batches, the model
+    //    seeing columns 0-3 (input_filter), one prediction per line.
+    let rows = write_batch_input("batch_input.csv")?;
+    let batch_input = session.upload_data("batch_input.csv", "iris-batch").await?;
+    let transformer = estimator
+        .transformer(
+            Transformer::builder()
+                .instance_count(1)
+                .instance_type("ml.m5.large")
+                .output_path(format!(
+                    "s3://{}/iris-batch-output",
+                    session.default_bucket().await?
+                ))
+                .strategy(BatchStrategy::MultiRecord)
+                .assemble_with(AssembleWith::Line)
+                .accept("text/csv"),
+        )
+        .await?;
+    let job = transformer
+        .transform(
+            &batch_input.to_string(),
+            TransformArgs::new()
+                .content_type("text/csv")
+                .split_type(SplitType::Line)
+                .input_filter("$[0,1,2,3]"),
+        )
+        .await?;
+    let output = format!(
+        "s3://{}/iris-batch-output/batch_input.csv.out",
+        session.default_bucket().await?
+    );
+    let predictions = session.store().get_bytes(&output.parse()?).await?;
+    let predictions = String::from_utf8_lossy(&predictions);
+    println!("transform job:    {} ({rows} rows)", job.name());
+    println!("output:           {output}");
+    for line in predictions.lines().take(3) {
+        println!("  {line}");
+    }
+    transformer.delete_model().await?;
     println!();
     println!("Attach to the training job from another process:");
     println!("  cargo run --release --example attach -- {}", job.name());
     Ok(())
+}
+
+/// Writes iris's features without a header, one row per line, for batch transform.
+fn write_batch_input(path: &str) -> std::io::Result<usize> {
+    let iris = smartcore::dataset::iris::load_dataset();
+    let text: String = iris
+        .data
+        .chunks(iris.num_features)
+        .map(|r| format!("{},{},{},{}\n", r[0], r[1], r[2], r[3]))
+        .collect();
+    std::fs::write(path, text)?;
+    Ok(iris.num_samples)
 }
 
 /// Writes iris (150 rows, smartcore's copy) as two CSV files with a header, keeping the

@@ -58,8 +58,14 @@ pub mod predictor {
     pub use sagemaker_predictor::{InvokeOptions, Predictor};
 }
 
+/// Batch transform.
+pub mod transformer {
+    pub use sagemaker_transformer::{TransformArgs, TransformJob, Transformer, TransformerBuilder};
+}
+
 pub use sagemaker_model::{DeployConfig, Model};
 pub use sagemaker_predictor::{InvokeOptions, Predictor};
+pub use sagemaker_transformer::{TransformArgs, Transformer};
 
 /// The local backend (feature `local`).
 #[cfg(feature = "local")]
@@ -130,9 +136,13 @@ pub mod prelude {
         CsvDeserializer, CsvSerializer, JsonDeserializer, JsonSerializer, NumpyDeserializer,
         NumpySerializer,
     };
-    pub use crate::spec::{EndpointStatus, SecondaryStatus, TrainingJobStatus};
+    pub use crate::spec::{
+        AssembleWith, BatchStrategy, EndpointStatus, JoinSource, SecondaryStatus, SplitType,
+        TrainingJobStatus, TransformJobStatus,
+    };
     pub use crate::{
         DeployConfig, Error, ErrorKind, Estimator, FitOptions, Inputs, InvokeOptions, Model,
-        Predictor, Result, Session, StorageUri, TrainingInput, TrainingJob, WaitConfig,
+        Predictor, Result, Session, StorageUri, TrainingInput, TrainingJob, TransformArgs,
+        Transformer, WaitConfig,
     };
 }

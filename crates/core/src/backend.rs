@@ -254,6 +254,11 @@ pub trait Backend: Send + Sync + 'static {
         let _ = name;
         Err(Error::unsupported(self.name(), "DescribeTransformJob"))
     }
+    /// The transform job's log so far.
+    async fn transform_job_logs(&self, name: &str) -> Result<String> {
+        let _ = name;
+        Err(Error::unsupported(self.name(), "transform job logs"))
+    }
     /// `StopTransformJob`.
     async fn stop_transform_job(&self, name: &str) -> Result<()> {
         let _ = name;

@@ -346,6 +346,40 @@ pub trait Handler: Send + Sync {
         &self,
         request: &InvocationRequest,
     ) -> std::result::Result<InvocationResponse, InvocationError>;
+
+    /// `GET /execution-parameters`: what the container proposes for batch transform when the
+    /// job does not say (`None`: nothing, as most containers).
+    fn execution_parameters(&self) -> Option<ExecutionParameters> {
+        None
+    }
+}
+
+/// A container's batch-transform proposal (`GET /execution-parameters`). Values set on the
+/// job win; these win over the service defaults (1 concurrent transform, 6 MB payloads).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ExecutionParameters {
+    /// `MaxConcurrentTransforms`.
+    pub max_concurrent_transforms: Option<u32>,
+    /// `MaxPayloadInMB`.
+    pub max_payload_in_mb: Option<u32>,
+    /// `BatchStrategy`.
+    pub batch_strategy: Option<crate::spec::BatchStrategy>,
+}
+
+impl ExecutionParameters {
+    /// A proposal.
+    pub fn new(
+        max_concurrent_transforms: Option<u32>,
+        max_payload_in_mb: Option<u32>,
+        batch_strategy: Option<crate::spec::BatchStrategy>,
+    ) -> Self {
+        ExecutionParameters {
+            max_concurrent_transforms,
+            max_payload_in_mb,
+            batch_strategy,
+        }
+    }
 }
 
 /// An in-process stand-in for a SageMaker image.

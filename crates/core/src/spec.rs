@@ -1039,6 +1039,22 @@ pub struct TransformJobSpec {
     pub tags: Vec<Tag>,
 }
 
+impl TransformJobDescription {
+    /// A fresh `InProgress` description of `spec` (backends build these).
+    pub fn from_spec(spec: &TransformJobSpec, arn: String, now: Timestamp) -> Self {
+        TransformJobDescription {
+            transform_job_name: spec.transform_job_name.clone(),
+            transform_job_arn: arn,
+            transform_job_status: TransformJobStatus::InProgress,
+            failure_reason: None,
+            spec: spec.clone(),
+            creation_time: now,
+            transform_start_time: None,
+            transform_end_time: None,
+        }
+    }
+}
+
 /// `DescribeTransformJob` response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]

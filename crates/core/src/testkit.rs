@@ -26,7 +26,7 @@ use crate::{Error, ErrorKind, Result, Session, StorageUri, WaitConfig, names};
 /// sets it; it answers `{model files}|{body}` (the model directory's file names, sorted and
 /// comma-separated) with the request's Accept as Content-Type (default `text/plain`) and
 /// `echo={custom attributes}` as custom attributes; a body `status:<code>:<message>` makes it
-/// answer that error instead.
+/// answer that error instead, and a body starting `sleep:<ms>` sleeps that long first.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ConformanceContainer;
 
@@ -106,6 +106,10 @@ impl Handler for EchoHandler {
         &self,
         request: &InvocationRequest,
     ) -> std::result::Result<InvocationResponse, InvocationError> {
+        if let Some(rest) = request.body.strip_prefix(b"sleep:") {
+            let ms = String::from_utf8_lossy(rest).trim().parse().unwrap_or(0);
+            std::thread::sleep(Duration::from_millis(ms));
+        }
         if let Some(rest) = request.body.strip_prefix(b"status:") {
             let text = String::from_utf8_lossy(rest);
             let (code, message) = text.split_once(':').unwrap_or((&text, ""));

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use sagemaker_model::{DeployConfig, Model, ModelBuilder};
 use sagemaker_predictor::Predictor;
+use sagemaker_transformer::{Transformer, TransformerBuilder};
 
 use crate::input::Inputs;
 use crate::job::TrainingJob;
@@ -657,6 +658,17 @@ impl Estimator {
             .unwrap_or_else(|| names::name_from_base(&self.base_job_name()));
         let model = self.model_builder().await?.name(name.clone()).build()?;
         model.deploy(config.endpoint_name(name)).await
+    }
+
+    /// A [`Transformer`] for the latest job's model (the Python SDK's
+    /// `Estimator.transformer`): the model is created now, named `name_from_base(base_job_name)`,
+    /// and transform jobs are named after `base_job_name`.
+    pub async fn transformer(&self, config: TransformerBuilder) -> Result<Transformer> {
+        let name = names::name_from_base(&self.base_job_name());
+        let model = self.model_builder().await?.name(name).build()?;
+        model
+            .transformer(config.default_base_transform_job_name(self.base_job_name()))
+            .await
     }
 
     async fn model_builder(&self) -> Result<ModelBuilder> {

@@ -16,6 +16,7 @@ use sagemaker_core::{
     DEFAULT_VARIANT_NAME, Error, ErrorKind, Result, Session, StorageUri, WaitConfig, names,
 };
 use sagemaker_predictor::Predictor;
+use sagemaker_transformer::{Transformer, TransformerBuilder};
 
 /// How to deploy a model (the Python SDK's `deploy(...)` arguments).
 #[derive(Debug, Clone)]
@@ -335,6 +336,19 @@ impl Model {
         )
         .await?;
         Ok(Predictor::attach(endpoint_name, self.inner.session.clone()))
+    }
+
+    /// Creates the model now (as the Python SDK's `Model.transformer` does) and returns a
+    /// [`Transformer`] for it. `config` carries the transformer's settings (instance type,
+    /// strategy, accept, ...); its model name and session are this model's, and its job names
+    /// default to this model's base name.
+    pub async fn transformer(&self, config: TransformerBuilder) -> Result<Transformer> {
+        let model_name = self.create().await?.model_name;
+        config
+            .model_name(model_name.clone())
+            .session(self.inner.session.clone())
+            .default_base_transform_job_name(names::base_from_name(&model_name).to_string())
+            .build()
     }
 
     /// `DeleteModel`.

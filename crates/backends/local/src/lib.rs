@@ -20,6 +20,7 @@ mod owner;
 mod server;
 pub mod store;
 mod training;
+mod transform;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -61,6 +62,7 @@ pub(crate) struct Inner {
     containers: BTreeMap<String, Arc<dyn Container>>,
     training: Mutex<HashMap<String, Arc<training::LiveJob>>>,
     endpoints: endpoints::LiveEndpoints,
+    transforms: transform::LiveTransforms,
     /// Distinguishes the model directories of successive endpoint updates.
     generation: AtomicU64,
     changes: watch::Sender<u64>,
@@ -285,6 +287,7 @@ impl LocalSessionBuilder {
                 containers: self.containers,
                 training: Mutex::new(HashMap::new()),
                 endpoints: Mutex::new(HashMap::new()),
+                transforms: Mutex::new(HashMap::new()),
                 generation: AtomicU64::new(0),
                 changes,
                 http_address: self
@@ -332,6 +335,7 @@ impl Backend for LocalBackend {
         Capability::none()
             .with_training(true)
             .with_endpoints(true)
+            .with_batch_transform(true)
             .with_file_uris(true)
     }
 
@@ -441,5 +445,27 @@ impl Backend for LocalBackend {
         request: InvokeEndpointRequest,
     ) -> Result<InvokeEndpointResponse> {
         self.inner.invoke_endpoint(&request)
+    }
+
+    async fn create_transform_job(
+        &self,
+        spec: TransformJobSpec,
+    ) -> Result<TransformJobDescription> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || inner.create_transform_job(spec))
+            .await
+            .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?
+    }
+
+    async fn describe_transform_job(&self, name: &str) -> Result<TransformJobDescription> {
+        self.inner.describe_transform_job(name)
+    }
+
+    async fn stop_transform_job(&self, name: &str) -> Result<()> {
+        self.inner.stop_transform_job(name)
+    }
+
+    async fn transform_job_logs(&self, name: &str) -> Result<String> {
+        self.inner.transform_job_logs(name)
     }
 }

@@ -6,9 +6,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use sagemaker_core::container::{
-    Container, ContainerError, Handler, InvocationError, InvocationRequest, InvocationResponse,
-    ServingEnv, TrainingEnv, decode_hyperparameter,
+    Container, ContainerError, ExecutionParameters, Handler, InvocationError, InvocationRequest,
+    InvocationResponse, ServingEnv, TrainingEnv, decode_hyperparameter,
 };
+use sagemaker_core::spec::BatchStrategy;
 use sagemaker_core::{Error, ErrorKind, Result};
 use sagemaker_predictor::codecs::{
     Deserializer, NpyData, NumpyDeserializer, write_npy_f64, write_npy_strings,
@@ -571,43 +572,70 @@ impl SklearnModel {
         Ok(p.chunks(k).map(<[f64]>::to_vec).collect())
     }
 
+    /// Decodes CSV rows: `memchr` to find lines and commas and `fast-float2` for numbers,
+    /// without allocating per row (the batch-transform hot path). Quoted lines take the
+    /// general splitter.
     fn decode_csv(&self, body: &[u8]) -> std::result::Result<Vec<f64>, InvocationError> {
-        let text = std::str::from_utf8(body).map_err(|e| {
-            InvocationError::new(
-                400,
-                format!("body is not UTF-8 (at byte {})", e.valid_up_to()),
-            )
-        })?;
         let n = self.manifest.n_features;
-        let mut x = Vec::new();
+        let mut x = Vec::with_capacity(body.len() / 8);
         let mut rows = 0;
-        for (no, line) in text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-        {
-            let fields = data::split_fields(line);
-            if fields.len() != n {
-                return Err(InvocationError::new(
-                    400,
-                    format!(
-                        "row {}: {} values, the model expects {n} features",
-                        no + 1,
-                        fields.len()
-                    ),
-                ));
+        let mut start = 0;
+        let mut line_no = 0;
+        while start < body.len() {
+            let end = memchr::memchr(b'\n', &body[start..]).map_or(body.len(), |i| start + i);
+            let mut line = &body[start..end];
+            start = end + 1;
+            line_no += 1;
+            if let [rest @ .., b'\r'] = line {
+                line = rest;
             }
-            for (col, f) in fields.iter().enumerate() {
-                x.push(data::parse_number(f).map_err(|why| {
-                    InvocationError::new(
-                        400,
-                        format!("row {}, column {}: value '{f}' {why}", no + 1, col + 1),
-                    )
-                })?);
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
             }
             rows += 1;
+            let before = x.len();
+            if memchr::memchr(b'"', line).is_some() {
+                let text = std::str::from_utf8(line).map_err(|_| {
+                    InvocationError::new(400, format!("row {line_no}: not UTF-8 text"))
+                })?;
+                for (col, f) in data::split_fields(text).iter().enumerate() {
+                    x.push(parse_field(f.as_bytes(), line_no, col)?);
+                }
+            } else {
+                let mut field_start = 0;
+                let ends = memchr::memchr_iter(b',', line).chain(std::iter::once(line.len()));
+                for (col, comma) in ends.enumerate() {
+                    x.push(parse_field(&line[field_start..comma], line_no, col)?);
+                    field_start = comma + 1;
+                }
+            }
+            let got = x.len() - before;
+            if got != n {
+                return Err(InvocationError::new(
+                    400,
+                    format!("row {line_no}: {got} values, the model expects {n} features"),
+                ));
+            }
         }
         if rows == 0 {
+            return Err(InvocationError::new(400, "the body holds no rows"));
+        }
+        Ok(x)
+    }
+
+    /// Decodes JSON Lines: one row (a list of numbers) per line.
+    fn decode_json_lines(&self, body: &[u8]) -> std::result::Result<Vec<f64>, InvocationError> {
+        let mut x = Vec::new();
+        for (no, line) in body.split(|b| *b == b'\n').enumerate() {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let mut row = self.decode_json(line).map_err(|e| {
+                InvocationError::new(e.status, format!("line {}: {}", no + 1, e.message))
+            })?;
+            x.append(&mut row);
+        }
+        if x.is_empty() {
             return Err(InvocationError::new(400, "the body holds no rows"));
         }
         Ok(x)
@@ -708,7 +736,37 @@ impl SklearnModel {
     }
 }
 
+/// Parses one CSV field as a finite number, with an error naming its row and column.
+fn parse_field(field: &[u8], row: usize, col: usize) -> std::result::Result<f64, InvocationError> {
+    let trimmed = field.trim_ascii();
+    let why = match fast_float2::parse::<f64, _>(trimmed) {
+        Ok(v) if v.is_finite() => return Ok(v),
+        Ok(_) => "is not a finite number",
+        Err(_) if trimmed.is_empty() => "is empty",
+        Err(_) => "is not a number",
+    };
+    Err(InvocationError::new(
+        400,
+        format!(
+            "row {row}, column {}: value '{}' {why}",
+            col + 1,
+            String::from_utf8_lossy(trimmed)
+        ),
+    ))
+}
+
 impl Handler for SklearnModel {
+    fn execution_parameters(&self) -> Option<ExecutionParameters> {
+        // What the container proposes for batch transform when the job leaves it unset: one
+        // invocation per core, as SageMaker's containers size their workers.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
+        Some(ExecutionParameters::new(
+            Some(cores),
+            Some(6),
+            Some(BatchStrategy::MultiRecord),
+        ))
+    }
+
     fn invoke(
         &self,
         request: &InvocationRequest,
@@ -725,6 +783,7 @@ impl Handler for SklearnModel {
             "text/csv" => self.decode_csv(&request.body)?,
             "application/json" => self.decode_json(&request.body)?,
             "application/x-npy" => self.decode_npy(&request.body)?,
+            "application/jsonlines" => self.decode_json_lines(&request.body)?,
             other => {
                 return Err(InvocationError::new(
                     415,
