@@ -70,6 +70,17 @@ fn rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// CPU time of this process so far (user + system), in seconds; Linux reports it in clock
+/// ticks, 100 per second on every mainstream architecture.
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
+    let utime: f64 = fields.next()?.parse().ok()?;
+    let stime: f64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
@@ -296,9 +307,15 @@ fn http_request(addr: SocketAddr, endpoint: &str, body: &str) -> Vec<u8> {
 fn scenario(label: &str, addr: SocketAddr, request: &[u8], conns: usize) -> RunResult {
     let mut runs: Vec<RunResult> = (0..RUNS)
         .map(|i| {
+            let (cpu0, wall0) = (process_cpu_seconds(), Instant::now());
             let r = load_run(addr, request, conns);
+            // Server + load generator share 2 cores: well under 2.0 means something else ran.
+            let cores = match (cpu0, process_cpu_seconds()) {
+                (Some(a), Some(b)) => format!("{:.2}", (b - a) / wall0.elapsed().as_secs_f64()),
+                _ => "?".into(),
+            };
             println!(
-                "  {label}, run {}: {:.0} req/s, p50 {:.3} ms, p99 {:.3} ms, {} errors",
+                "  {label}, run {}: {:.0} req/s, p50 {:.3} ms, p99 {:.3} ms, {} errors (CPU used: {cores} cores)",
                 i + 1,
                 r.rps,
                 r.p50_ms,

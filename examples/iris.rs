@@ -103,7 +103,7 @@ async fn main() -> sagemaker::Result<()> {
                 .accept("text/csv"),
         )
         .await?;
-    let job = transformer
+    let batch_job = transformer
         .transform(
             &batch_input.to_string(),
             TransformArgs::new()
@@ -118,7 +118,7 @@ async fn main() -> sagemaker::Result<()> {
     );
     let predictions = session.store().get_bytes(&output.parse()?).await?;
     let predictions = String::from_utf8_lossy(&predictions);
-    println!("transform job:    {} ({rows} rows)", job.name());
+    println!("transform job:    {} ({rows} rows)", batch_job.name());
     println!("output:           {output}");
     for line in predictions.lines().take(3) {
         println!("  {line}");

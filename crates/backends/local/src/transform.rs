@@ -585,8 +585,9 @@ fn process_file(
                     if abort.load(Ordering::Relaxed) {
                         continue;
                     }
-                    let result = run_batch(handler.as_ref(), &batch, plan);
-                    if tx.send((batch.index, result)).is_err() {
+                    let index = batch.index;
+                    let result = run_batch(handler.as_ref(), batch, plan);
+                    if tx.send((index, result)).is_err() {
                         break;
                     }
                 }
@@ -659,6 +660,9 @@ fn split_batches(
             "SplitType {} is not supported by the local backend",
             plan.split
         ));
+    }
+    if plan.processing.is_none() && plan.strategy == BatchStrategy::MultiRecord {
+        return split_chunks(reader, plan, tx, abort, stop);
     }
     let keep_records = plan.processing.is_some();
     let mut body = Vec::with_capacity(plan.max_payload.min(8 * MB));
@@ -734,6 +738,78 @@ fn split_batches(
     Ok(total)
 }
 
+/// `MultiRecord` without data processing: the request is whole lines of the file, so read
+/// payload-sized blocks and cut them at their last newline, without touching each line.
+fn split_chunks(
+    mut reader: BufReader<Box<dyn Read + Send>>,
+    plan: &Plan,
+    tx: std::sync::mpsc::SyncSender<Batch>,
+    abort: &AtomicBool,
+    stop: &AtomicBool,
+) -> std::result::Result<usize, String> {
+    let read_err = |e: std::io::Error| {
+        if plan.gzip {
+            format!("not a valid gzip file: {e}")
+        } else {
+            format!("read error: {e}")
+        }
+    };
+    let limit = plan.max_payload.min(64 * MB);
+    let (mut index, mut lines_before) = (0usize, 0usize);
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        if abort.load(Ordering::Relaxed) || stop.load(Ordering::Relaxed) {
+            return Ok(lines_before);
+        }
+        let mut buf = std::mem::take(&mut carry);
+        buf.reserve(limit.saturating_sub(buf.len()));
+        let mut eof = false;
+        while buf.len() < limit {
+            let want = limit - buf.len();
+            let got = (&mut reader)
+                .take(want as u64)
+                .read_to_end(&mut buf)
+                .map_err(read_err)?;
+            if got == 0 {
+                eof = true;
+                break;
+            }
+        }
+        if buf.is_empty() {
+            return Ok(lines_before);
+        }
+        if !eof {
+            match memchr::memrchr(b'\n', &buf) {
+                Some(cut) => carry = buf.split_off(cut + 1),
+                None => {
+                    return Err(format!(
+                        "record {} is larger than MaxPayloadInMB ({} bytes)",
+                        lines_before + 1,
+                        plan.max_payload
+                    ));
+                }
+            }
+        } else if !buf.ends_with(b"\n") {
+            buf.push(b'\n');
+        }
+        let lines = memchr::memchr_iter(b'\n', &buf).count();
+        let batch = Batch {
+            index,
+            first_line: lines_before + 1,
+            body: buf,
+            records: Vec::new(),
+        };
+        if tx.send(batch).is_err() {
+            return Ok(lines_before);
+        }
+        index += 1;
+        lines_before += lines;
+        if eof {
+            return Ok(lines_before);
+        }
+    }
+}
+
 /// The size a record takes in a request after the input filter (for payload limits).
 fn processed_len(line: &[u8], plan: &Plan) -> std::result::Result<usize, String> {
     match plan
@@ -795,11 +871,11 @@ fn split_csv(text: &str) -> Vec<&str> {
 /// Invokes the model for one batch and turns its answer into the bytes to write.
 fn run_batch(
     handler: &dyn Handler,
-    batch: &Batch,
+    mut batch: Batch,
     plan: &Plan,
 ) -> std::result::Result<Vec<u8>, String> {
     let body = match &plan.processing {
-        None => batch.body.clone(),
+        None => std::mem::take(&mut batch.body),
         Some(_) => {
             let mut body = Vec::new();
             for (i, r) in batch.records.iter().enumerate() {

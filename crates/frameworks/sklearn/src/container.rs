@@ -550,6 +550,34 @@ impl SklearnModel {
         })
     }
 
+    /// Predictions of row-major rows as CSV, one per line, written without a string per row.
+    fn predict_csv(&self, x: &[f64]) -> Result<Vec<u8>> {
+        let n = self.manifest.n_features;
+        let p = self
+            .fitted
+            .predict(x, n)
+            .map_err(|e| Error::new(ErrorKind::ModelError, e))?;
+        let mut out = Vec::with_capacity(x.len() / n.max(1) * 12);
+        match p {
+            Predictions::Classes(c) => {
+                for i in c {
+                    match self.manifest.classes.get(i as usize) {
+                        Some(label) => out.extend_from_slice(label.as_bytes()),
+                        None => out.extend_from_slice(i.to_string().as_bytes()),
+                    }
+                    out.push(b'\n');
+                }
+            }
+            Predictions::Values(v) => {
+                use std::io::Write as _;
+                for f in v {
+                    let _ = writeln!(out, "{f}");
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Class probabilities of row-major rows, one row of `classes().len()` values per input
     /// row, for algorithms that estimate them (`LogisticRegression`).
     pub fn predict_proba_rows(&self, x: &[f64]) -> Result<Vec<Vec<f64>>> {
@@ -793,9 +821,6 @@ impl Handler for SklearnModel {
                 ));
             }
         };
-        let predictions = self
-            .predict_rows(&x)
-            .map_err(|e| InvocationError::new(500, e.message().to_string()))?;
         let accept = request.accept.as_deref().unwrap_or("application/json");
         let accept = accept
             .split(',')
@@ -805,12 +830,17 @@ impl Handler for SklearnModel {
             .next()
             .unwrap_or("")
             .trim();
+        if accept == "text/csv" {
+            // The batch-transform hot path: write labels straight into the answer.
+            let out = self
+                .predict_csv(&x)
+                .map_err(|e| InvocationError::new(500, e.message().to_string()))?;
+            return Ok(InvocationResponse::new(out, "text/csv"));
+        }
+        let predictions = self
+            .predict_rows(&x)
+            .map_err(|e| InvocationError::new(500, e.message().to_string()))?;
         match accept {
-            "text/csv" => {
-                let mut out = predictions.join("\n");
-                out.push('\n');
-                Ok(InvocationResponse::new(out, "text/csv"))
-            }
             "application/json" | "*/*" | "" => {
                 let numeric = self.manifest.task == Task::Regression
                     || self.manifest.task == Task::Clustering
