@@ -1626,3 +1626,61 @@ async fn batch_data_processing_filters_joins_and_matches_row_by_row() {
 }
 
 const MB: usize = 1024 * 1024;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_environment_manifests_and_records_from_another_process() {
+    let root = tempfile::tempdir().unwrap();
+    let s = echo_session(root.path());
+    let model = echo_model(&s, root.path()).await;
+    // The container sees SageMaker's batch variables, derived or set on the job.
+    let vars = ["SAGEMAKER_BATCH", "SAGEMAKER_MAX_PAYLOAD_IN_MB", "SAGEMAKER_BATCH_STRATEGY", "SAGEMAKER_MAX_CONCURRENT_TRANSFORMS", "MY_VAR"];
+    let body: String = vars.iter().map(|v| format!("env:{v}\n")).collect();
+    put(&s, "env/in.txt", body.as_bytes()).await;
+    let t = transformer(&s, &model)
+        .strategy(BatchStrategy::SingleRecord)
+        .max_payload(2)
+        .max_concurrent_transforms(3)
+        .assemble_with(AssembleWith::Line)
+        .env("MY_VAR", "42")
+        .output_path("s3://sagemaker-local/env-out")
+        .build()
+        .unwrap();
+    let job = t.transform("s3://sagemaker-local/env/", TransformArgs::new().split_type(SplitType::Line)).await.unwrap();
+    assert_eq!(
+        out(&s, "s3://sagemaker-local/env-out/in.txt.out").await,
+        "SAGEMAKER_BATCH=true\nSAGEMAKER_MAX_PAYLOAD_IN_MB=2\nSAGEMAKER_BATCH_STRATEGY=SINGLE_RECORD\nSAGEMAKER_MAX_CONCURRENT_TRANSFORMS=3\nMY_VAR=42\n"
+    );
+
+    // A manifest lists the objects to process (relative to its prefix).
+    put(&s, "man/a.txt", b"one\n").await;
+    put(&s, "man/b/c.txt", b"two\n").await;
+    put(&s, "man/skip.txt", b"never\n").await;
+    let manifest = put(&s, "manifests/list.json", br#"[{"prefix": "s3://sagemaker-local/man/"}, "a.txt", "b/c.txt"]"#).await;
+    let t = transformer(&s, &model).output_path("s3://sagemaker-local/man-out").build().unwrap();
+    t.transform(
+        &manifest.to_string(),
+        TransformArgs::new().data_type(sagemaker::spec::S3DataType::ManifestFile).split_type(SplitType::Line),
+    )
+    .await
+    .unwrap();
+    let listed: Vec<String> = s
+        .store()
+        .list(&"s3://sagemaker-local/man-out/".parse().unwrap())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.uri.to_string())
+        .collect();
+    assert_eq!(listed, ["s3://sagemaker-local/man-out/a.txt.out", "s3://sagemaker-local/man-out/b/c.txt.out"]);
+
+    // Another backend on the same root reads the finished job's record, log and settings.
+    let other = echo_session(root.path());
+    let d = other.backend().describe_transform_job(job.name()).await.unwrap();
+    assert_eq!(d.transform_job_status, TransformJobStatus::Completed);
+    assert!(d.transform_start_time.unwrap() <= d.transform_end_time.unwrap());
+    assert_eq!(d.spec.max_concurrent_transforms, Some(3));
+    assert!(other.backend().transform_job_logs(job.name()).await.unwrap().contains("Completed"));
+    let attached = Transformer::attach(job.name(), other.clone()).await.unwrap();
+    assert_eq!(attached.model_name(), "echo");
+    assert_eq!(attached.describe().await.unwrap().transform_job_status, TransformJobStatus::Completed);
+}

@@ -26,7 +26,8 @@ use crate::{Error, ErrorKind, Result, Session, StorageUri, WaitConfig, names};
 /// sets it; it answers `{model files}|{body}` (the model directory's file names, sorted and
 /// comma-separated) with the request's Accept as Content-Type (default `text/plain`) and
 /// `echo={custom attributes}` as custom attributes; a body `status:<code>:<message>` makes it
-/// answer that error instead, and a body starting `sleep:<ms>` sleeps that long first.
+/// answer that error instead, a body starting `sleep:<ms>` sleeps that long first, and a body
+/// `env:<NAME>` answers `<NAME>=<value>` from the serving environment.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ConformanceContainer;
 
@@ -93,12 +94,14 @@ impl Container for ConformanceContainer {
         files.sort();
         Ok(std::sync::Arc::new(EchoHandler {
             files: files.join(","),
+            env: env.environment.clone(),
         }))
     }
 }
 
 struct EchoHandler {
     files: String,
+    env: BTreeMap<String, String>,
 }
 
 impl Handler for EchoHandler {
@@ -106,6 +109,11 @@ impl Handler for EchoHandler {
         &self,
         request: &InvocationRequest,
     ) -> std::result::Result<InvocationResponse, InvocationError> {
+        if let Some(name) = request.body.strip_prefix(b"env:") {
+            let name = String::from_utf8_lossy(name).trim().to_string();
+            let value = self.env.get(&name).cloned().unwrap_or_else(|| "(unset)".into());
+            return Ok(InvocationResponse::new(format!("{name}={value}"), "text/plain"));
+        }
         if let Some(rest) = request.body.strip_prefix(b"sleep:") {
             let ms = String::from_utf8_lossy(rest).trim().parse().unwrap_or(0);
             std::thread::sleep(Duration::from_millis(ms));
