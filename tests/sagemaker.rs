@@ -1633,7 +1633,13 @@ async fn batch_environment_manifests_and_records_from_another_process() {
     let s = echo_session(root.path());
     let model = echo_model(&s, root.path()).await;
     // The container sees SageMaker's batch variables, derived or set on the job.
-    let vars = ["SAGEMAKER_BATCH", "SAGEMAKER_MAX_PAYLOAD_IN_MB", "SAGEMAKER_BATCH_STRATEGY", "SAGEMAKER_MAX_CONCURRENT_TRANSFORMS", "MY_VAR"];
+    let vars = [
+        "SAGEMAKER_BATCH",
+        "SAGEMAKER_MAX_PAYLOAD_IN_MB",
+        "SAGEMAKER_BATCH_STRATEGY",
+        "SAGEMAKER_MAX_CONCURRENT_TRANSFORMS",
+        "MY_VAR",
+    ];
     let body: String = vars.iter().map(|v| format!("env:{v}\n")).collect();
     put(&s, "env/in.txt", body.as_bytes()).await;
     let t = transformer(&s, &model)
@@ -1645,7 +1651,13 @@ async fn batch_environment_manifests_and_records_from_another_process() {
         .output_path("s3://sagemaker-local/env-out")
         .build()
         .unwrap();
-    let job = t.transform("s3://sagemaker-local/env/", TransformArgs::new().split_type(SplitType::Line)).await.unwrap();
+    let job = t
+        .transform(
+            "s3://sagemaker-local/env/",
+            TransformArgs::new().split_type(SplitType::Line),
+        )
+        .await
+        .unwrap();
     assert_eq!(
         out(&s, "s3://sagemaker-local/env-out/in.txt.out").await,
         "SAGEMAKER_BATCH=true\nSAGEMAKER_MAX_PAYLOAD_IN_MB=2\nSAGEMAKER_BATCH_STRATEGY=SINGLE_RECORD\nSAGEMAKER_MAX_CONCURRENT_TRANSFORMS=3\nMY_VAR=42\n"
@@ -1655,11 +1667,21 @@ async fn batch_environment_manifests_and_records_from_another_process() {
     put(&s, "man/a.txt", b"one\n").await;
     put(&s, "man/b/c.txt", b"two\n").await;
     put(&s, "man/skip.txt", b"never\n").await;
-    let manifest = put(&s, "manifests/list.json", br#"[{"prefix": "s3://sagemaker-local/man/"}, "a.txt", "b/c.txt"]"#).await;
-    let t = transformer(&s, &model).output_path("s3://sagemaker-local/man-out").build().unwrap();
+    let manifest = put(
+        &s,
+        "manifests/list.json",
+        br#"[{"prefix": "s3://sagemaker-local/man/"}, "a.txt", "b/c.txt"]"#,
+    )
+    .await;
+    let t = transformer(&s, &model)
+        .output_path("s3://sagemaker-local/man-out")
+        .build()
+        .unwrap();
     t.transform(
         &manifest.to_string(),
-        TransformArgs::new().data_type(sagemaker::spec::S3DataType::ManifestFile).split_type(SplitType::Line),
+        TransformArgs::new()
+            .data_type(sagemaker::spec::S3DataType::ManifestFile)
+            .split_type(SplitType::Line),
     )
     .await
     .unwrap();
@@ -1671,16 +1693,98 @@ async fn batch_environment_manifests_and_records_from_another_process() {
         .into_iter()
         .map(|o| o.uri.to_string())
         .collect();
-    assert_eq!(listed, ["s3://sagemaker-local/man-out/a.txt.out", "s3://sagemaker-local/man-out/b/c.txt.out"]);
+    assert_eq!(
+        listed,
+        [
+            "s3://sagemaker-local/man-out/a.txt.out",
+            "s3://sagemaker-local/man-out/b/c.txt.out"
+        ]
+    );
 
     // Another backend on the same root reads the finished job's record, log and settings.
     let other = echo_session(root.path());
-    let d = other.backend().describe_transform_job(job.name()).await.unwrap();
+    let d = other
+        .backend()
+        .describe_transform_job(job.name())
+        .await
+        .unwrap();
     assert_eq!(d.transform_job_status, TransformJobStatus::Completed);
     assert!(d.transform_start_time.unwrap() <= d.transform_end_time.unwrap());
     assert_eq!(d.spec.max_concurrent_transforms, Some(3));
-    assert!(other.backend().transform_job_logs(job.name()).await.unwrap().contains("Completed"));
-    let attached = Transformer::attach(job.name(), other.clone()).await.unwrap();
+    assert!(
+        other
+            .backend()
+            .transform_job_logs(job.name())
+            .await
+            .unwrap()
+            .contains("Completed")
+    );
+    let attached = Transformer::attach(job.name(), other.clone())
+        .await
+        .unwrap();
     assert_eq!(attached.model_name(), "echo");
-    assert_eq!(attached.describe().await.unwrap().transform_job_status, TransformJobStatus::Completed);
+    assert_eq!(
+        attached.describe().await.unwrap().transform_job_status,
+        TransformJobStatus::Completed
+    );
+}
+
+/// One MXNet RecordIO record: magic, length (flag 0), data padded to 4 bytes.
+fn recordio(data: &[u8]) -> Vec<u8> {
+    let mut out = 0xced7_230a_u32.to_le_bytes().to_vec();
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out.extend_from_slice(data);
+    out.resize(out.len().div_ceil(4) * 4, 0);
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_splits_recordio_records() {
+    let root = tempfile::tempdir().unwrap();
+    let s = echo_session(root.path());
+    let model = echo_model(&s, root.path()).await;
+    let records: Vec<Vec<u8>> = [&b"alpha"[..], b"be", b"gamma-ray"]
+        .iter()
+        .map(|r| recordio(r))
+        .collect();
+    put(&s, "rio/in.rec", &records.concat()).await;
+    let t = transformer(&s, &model)
+        .strategy(BatchStrategy::SingleRecord)
+        .output_path("s3://sagemaker-local/rio-out")
+        .build()
+        .unwrap();
+    t.transform(
+        "s3://sagemaker-local/rio/",
+        TransformArgs::new().split_type(SplitType::RecordIO),
+    )
+    .await
+    .unwrap();
+    let got = s
+        .store()
+        .get_bytes(&"s3://sagemaker-local/rio-out/in.rec.out".parse().unwrap())
+        .await
+        .unwrap();
+    let expected: Vec<u8> = records
+        .iter()
+        .flat_map(|r| [b"m|".to_vec(), r.clone()].concat())
+        .collect();
+    assert_eq!(
+        got, expected,
+        "one request per whole record, raw bytes kept"
+    );
+
+    put(&s, "rio-bad/in.rec", b"not recordio at all").await;
+    let e = t
+        .transform(
+            "s3://sagemaker-local/rio-bad/",
+            TransformArgs::new().split_type(SplitType::RecordIO),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        e.failure_reason()
+            .unwrap()
+            .contains("not a RecordIO record"),
+        "{e}"
+    );
 }

@@ -111,8 +111,15 @@ impl Handler for EchoHandler {
     ) -> std::result::Result<InvocationResponse, InvocationError> {
         if let Some(name) = request.body.strip_prefix(b"env:") {
             let name = String::from_utf8_lossy(name).trim().to_string();
-            let value = self.env.get(&name).cloned().unwrap_or_else(|| "(unset)".into());
-            return Ok(InvocationResponse::new(format!("{name}={value}"), "text/plain"));
+            let value = self
+                .env
+                .get(&name)
+                .cloned()
+                .unwrap_or_else(|| "(unset)".into());
+            return Ok(InvocationResponse::new(
+                format!("{name}={value}"),
+                "text/plain",
+            ));
         }
         if let Some(rest) = request.body.strip_prefix(b"sleep:") {
             let ms = String::from_utf8_lossy(rest).trim().parse().unwrap_or(0);

@@ -655,6 +655,9 @@ fn split_batches(
         });
         return Ok(1);
     }
+    if plan.split == SplitType::RecordIO {
+        return split_recordio(reader, plan, tx, abort, stop);
+    }
     if plan.split != SplitType::Line {
         return Err(format!(
             "SplitType {} is not supported by the local backend",
@@ -733,6 +736,112 @@ fn split_batches(
             first_line,
             body,
             records,
+        });
+    }
+    Ok(total)
+}
+
+/// The magic number that starts every MXNet RecordIO record header.
+const RECORDIO_MAGIC: u32 = 0xced7_230a;
+
+/// Reads one RecordIO record (all its parts, headers and padding included) as raw bytes;
+/// `None` at a clean end of input.
+fn read_recordio(
+    reader: &mut impl Read,
+    record_no: usize,
+) -> std::result::Result<Option<Vec<u8>>, String> {
+    let mut raw = Vec::new();
+    loop {
+        let mut header = [0u8; 8];
+        let mut got = 0;
+        while got < 8 {
+            match reader.read(&mut header[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) => return Err(format!("read error: {e}")),
+            }
+        }
+        if got == 0 && raw.is_empty() {
+            return Ok(None);
+        }
+        if got < 8 {
+            return Err(format!(
+                "record {record_no}: the RecordIO header is cut short"
+            ));
+        }
+        let magic = u32::from_le_bytes([header[0], header[1], header[2], header[3]]);
+        if magic != RECORDIO_MAGIC {
+            return Err(format!(
+                "record {record_no}: not a RecordIO record (magic {magic:#x})"
+            ));
+        }
+        let lrecord = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
+        let (flag, len) = (lrecord >> 29, (lrecord & ((1 << 29) - 1)) as usize);
+        let padded = len.div_ceil(4) * 4;
+        raw.extend_from_slice(&header);
+        let start = raw.len();
+        raw.resize(start + padded, 0);
+        reader
+            .read_exact(&mut raw[start..])
+            .map_err(|_| format!("record {record_no}: the RecordIO data is cut short"))?;
+        // 0: a whole record; 1, 2, 3: first, middle and last part of a split one.
+        if flag == 0 || flag == 3 {
+            return Ok(Some(raw));
+        }
+    }
+}
+
+/// `SplitType=RecordIO`: whole RecordIO records, batched like lines.
+fn split_recordio(
+    mut reader: BufReader<Box<dyn Read + Send>>,
+    plan: &Plan,
+    tx: std::sync::mpsc::SyncSender<Batch>,
+    abort: &AtomicBool,
+    stop: &AtomicBool,
+) -> std::result::Result<usize, String> {
+    let (mut index, mut total, mut first) = (0usize, 0usize, 1usize);
+    let mut body = Vec::new();
+    let mut in_batch = 0;
+    while let Some(record) = read_recordio(&mut reader, total + 1)? {
+        if abort.load(Ordering::Relaxed) || stop.load(Ordering::Relaxed) {
+            return Ok(total);
+        }
+        total += 1;
+        if record.len() > plan.max_payload {
+            return Err(format!(
+                "record {total} is {} bytes, larger than MaxPayloadInMB ({} bytes)",
+                record.len(),
+                plan.max_payload
+            ));
+        }
+        if in_batch > 0
+            && (plan.strategy == BatchStrategy::SingleRecord
+                || body.len() + record.len() > plan.max_payload)
+        {
+            let batch = Batch {
+                index,
+                first_line: first,
+                body: std::mem::take(&mut body),
+                records: Vec::new(),
+            };
+            if tx.send(batch).is_err() {
+                return Ok(total);
+            }
+            index += 1;
+            in_batch = 0;
+        }
+        if in_batch == 0 {
+            first = total;
+        }
+        body.extend_from_slice(&record);
+        in_batch += 1;
+    }
+    if in_batch > 0 {
+        let _ = tx.send(Batch {
+            index,
+            first_line: first,
+            body,
+            records: Vec::new(),
         });
     }
     Ok(total)
