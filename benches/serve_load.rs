@@ -70,15 +70,60 @@ fn rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// CPU time of this process so far (user + system), in seconds; Linux reports it in clock
-/// ticks, 100 per second on every mainstream architecture.
+/// CPU time of this process and its reaped children (`wrk`) so far, user + system, in
+/// seconds; Linux reports it in clock ticks, 100 per second on mainstream architectures.
 fn process_cpu_seconds() -> Option<f64> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    let mut fields = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
-    let utime: f64 = fields.next()?.parse().ok()?;
-    let stime: f64 = fields.next()?.parse().ok()?;
-    Some((utime + stime) / 100.0)
+    // Fields after the parenthesised command name: utime, stime, cutime, cstime are 14 to 17.
+    let ticks = stat.rsplit_once(')')?.1.split_whitespace().skip(11).take(4);
+    let ticks: Vec<f64> = ticks.map(|t| t.parse().ok()).collect::<Option<_>>()?;
+    Some(ticks.iter().sum::<f64>() / 100.0)
+}
+
+/// Busy CPU time of the whole machine so far (all cores, all but idle and iowait), seconds.
+fn machine_busy_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let ticks: Vec<f64> = stat
+        .lines()
+        .next()?
+        .strip_prefix("cpu ")?
+        .split_whitespace()
+        .take(8)
+        .map(|t| t.parse().ok())
+        .collect::<Option<_>>()?;
+    let idle = ticks.get(3)? + ticks.get(4)?;
+    Some((ticks.iter().sum::<f64>() - idle) / 100.0)
+}
+
+/// CPU use during a stretch of time, in cores: this process's and everybody else's.
+struct CpuMeter {
+    wall: Instant,
+    ours: Option<f64>,
+    machine: Option<f64>,
+}
+
+impl CpuMeter {
+    fn start() -> Self {
+        CpuMeter {
+            wall: Instant::now(),
+            ours: process_cpu_seconds(),
+            machine: machine_busy_seconds(),
+        }
+    }
+
+    /// (this process, other processes) in cores since `start`.
+    fn cores(&self) -> (Option<f64>, Option<f64>) {
+        let wall = self.wall.elapsed().as_secs_f64();
+        let ours = self
+            .ours
+            .zip(process_cpu_seconds())
+            .map(|(a, b)| (b - a) / wall);
+        let machine = self
+            .machine
+            .zip(machine_busy_seconds())
+            .map(|(a, b)| (b - a) / wall);
+        (ours, ours.zip(machine).map(|(o, m)| (m - o).max(0.0)))
+    }
 }
 
 fn median(values: &mut [f64]) -> f64 {
@@ -103,7 +148,10 @@ struct RunResult {
     rps: f64,
     p50_ms: f64,
     p99_ms: f64,
+    /// Errors of this run; for a scenario's median, of all its runs.
     errors: u64,
+    /// CPU cores other processes used during the run (noise on a shared box).
+    others_cores: Option<f64>,
 }
 
 /// What one connection recorded.
@@ -287,6 +335,7 @@ fn load_run(addr: SocketAddr, request: &[u8], conns: usize) -> RunResult {
                     p50_ms: quantile_ms(&latencies, 0.50),
                     p99_ms: quantile_ms(&latencies, 0.99),
                     errors,
+                    others_cores: None,
                 }
             })
         })
@@ -307,26 +356,45 @@ fn http_request(addr: SocketAddr, endpoint: &str, body: &str) -> Vec<u8> {
 fn scenario(label: &str, addr: SocketAddr, request: &[u8], conns: usize) -> RunResult {
     let mut runs: Vec<RunResult> = (0..RUNS)
         .map(|i| {
-            let (cpu0, wall0) = (process_cpu_seconds(), Instant::now());
-            let r = load_run(addr, request, conns);
-            // Server + load generator share 2 cores: well under 2.0 means something else ran.
-            let cores = match (cpu0, process_cpu_seconds()) {
-                (Some(a), Some(b)) => format!("{:.2}", (b - a) / wall0.elapsed().as_secs_f64()),
-                _ => "?".into(),
-            };
+            let meter = CpuMeter::start();
+            let mut r = load_run(addr, request, conns);
+            let (ours, others) = meter.cores();
+            r.others_cores = others;
+            let cores = |c: Option<f64>| c.map_or("?".into(), |c| format!("{c:.2}"));
             println!(
-                "  {label}, run {}: {:.0} req/s, p50 {:.3} ms, p99 {:.3} ms, {} errors (CPU used: {cores} cores)",
+                "  {label}, run {}: {:.0} req/s, p50 {:.3} ms, p99 {:.3} ms, {} errors; CPU cores used by this process {}, by others {}",
                 i + 1,
                 r.rps,
                 r.p50_ms,
                 r.p99_ms,
-                r.errors
+                r.errors,
+                cores(ours),
+                cores(others)
             );
             r
         })
         .collect();
+    let all_errors = runs.iter().map(|r| r.errors).sum();
     runs.sort_by(|a, b| a.rps.total_cmp(&b.rps));
-    runs[runs.len() / 2].clone()
+    let mut median = runs[runs.len() / 2].clone();
+    median.errors = all_errors;
+    median
+}
+
+/// One request on a fresh connection (`Connection: close`), blocking: the status line and
+/// body, to show what the load runs are getting.
+fn sample_answer(addr: SocketAddr, endpoint: &str, body: &str) -> std::io::Result<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let request = String::from_utf8(http_request(addr, endpoint, body)).expect("ASCII");
+    let request = request.replacen("\r\n\r\n", "\r\nConnection: close\r\n\r\n", 1);
+    stream.write_all(request.as_bytes())?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    let status = answer.lines().next().unwrap_or_default().to_string();
+    let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    Ok(format!("{status}, body {body:?}"))
 }
 
 // ---- wrk ----------------------------------------------------------------------------------
@@ -350,6 +418,7 @@ fn run_wrk(dir: &Path, url: &str) -> Option<WrkResult> {
         ),
     )
     .ok()?;
+    let meter = CpuMeter::start();
     let output = std::process::Command::new("wrk")
         .args(["-t1", "-c16", "-d10s", "--latency", "-s"])
         .arg(&script)
@@ -371,7 +440,11 @@ fn run_wrk(dir: &Path, url: &str) -> Option<WrkResult> {
         }
     };
     let text = String::from_utf8_lossy(&output.stdout);
-    println!("wrk -t1 -c16 -d10s (one row):");
+    let others = meter.cores().1;
+    println!(
+        "wrk -t1 -c16 -d10s (one row; CPU cores used by other processes {}):",
+        others.map_or("?".into(), |c| format!("{c:.2}"))
+    );
     for line in text.lines() {
         let t = line.trim_start();
         if t.starts_with("Latency")
@@ -422,6 +495,34 @@ fn wrk_ms(text: &str) -> Option<f64> {
 }
 
 // ---- the bench ----------------------------------------------------------------------------
+
+/// The median over `batches` timed batches of `BATCH` calls (after `BATCH_WARMUP` untimed
+/// ones) of `predict_raw(request.clone())`, in µs per call; the clone is part of the call, as
+/// `predict_raw` takes the request by value.
+fn in_process_median_us(
+    rt: &tokio::runtime::Runtime,
+    predictor: &Predictor,
+    request: &InvokeEndpointRequest,
+    batches: usize,
+) -> f64 {
+    rt.block_on(async {
+        let mut timed = Vec::with_capacity(batches);
+        for b in 0..BATCH_WARMUP + batches {
+            let start = Instant::now();
+            for _ in 0..BATCH {
+                let r = predictor
+                    .predict_raw(std::hint::black_box(request.clone()))
+                    .await
+                    .expect("an in-process prediction");
+                std::hint::black_box(r);
+            }
+            if b >= BATCH_WARMUP {
+                timed.push(start.elapsed().as_secs_f64() * 1e6 / BATCH as f64);
+            }
+        }
+        median(&mut timed)
+    })
+}
 
 fn main() {
     if std::env::args().any(|a| a == "--list") {
@@ -536,30 +637,21 @@ fn main() {
     println!("deploy → first prediction (ms): {fresh_ms:.2?}");
     let fresh_ms = median(&mut fresh_ms);
 
-    // In-process latency: predict_raw of one row, no HTTP.
-    let in_process_us = rt.block_on(async {
-        let mut batches = Vec::with_capacity(BATCHES);
-        for b in 0..BATCH_WARMUP + BATCHES {
-            let start = Instant::now();
-            for _ in 0..BATCH {
-                let r = predictor
-                    .predict_raw(std::hint::black_box(one_row.clone()))
-                    .await
-                    .expect("an in-process prediction");
-                std::hint::black_box(r);
-            }
-            if b >= BATCH_WARMUP {
-                batches.push(start.elapsed().as_secs_f64() * 1e6 / BATCH as f64);
-            }
-        }
-        median(&mut batches)
-    });
+    // In-process latency: predict_raw of one row (and, for reference, 100 rows), no HTTP.
+    let rows100 = iris_rows(100);
+    let mut hundred_rows = one_row.clone();
+    hundred_rows.body = rows100.as_bytes().to_vec();
+    let in_process_us = in_process_median_us(&rt, &predictor, &one_row, BATCHES);
     println!(
         "in-process predict_raw, one row: {in_process_us:.2} µs per call (median of {BATCHES} batches of {BATCH})"
     );
+    let in_process_100_us = in_process_median_us(&rt, &predictor, &hundred_rows, BATCHES / 10);
+    println!(
+        "in-process predict_raw, 100 rows: {in_process_100_us:.2} µs per call (median of {} batches of {BATCH})",
+        BATCHES / 10
+    );
 
     // HTTP load.
-    let rows100 = iris_rows(100);
     let req1 = http_request(addr, &endpoint, ONE_ROW);
     let req100 = http_request(addr, &endpoint, &rows100);
     println!(
@@ -567,6 +659,10 @@ fn main() {
         WARMUP.as_secs(),
         RUN.as_secs()
     );
+    match sample_answer(addr, &endpoint, ONE_ROW) {
+        Ok(a) => println!("one row over HTTP: {a}"),
+        Err(e) => println!("one row over HTTP: failed: {e}"),
+    }
     let one16 = scenario("1 row, 16 conns", addr, &req1, 16);
     let hundred16 = scenario("100 rows, 16 conns", addr, &req100, 16);
     let one1 = scenario("1 row, 1 conn", addr, &req1, 1);
@@ -610,7 +706,7 @@ fn main() {
         check(one1.p50_ms <= 0.12)
     );
     println!(
-        "| HTTP errors (non-200 or failed), median runs | {} / {} / {} | 0 | {} |",
+        "| HTTP errors (non-200 or failed), all runs of each scenario | {} / {} / {} | 0 | {} |",
         one16.errors,
         hundred16.errors,
         one1.errors,
@@ -624,12 +720,23 @@ fn main() {
         "| `deploy()` → first prediction, fresh endpoint: ms (median of {FRESH_DEPLOYS}) | {fresh_ms:.2} | ≤ 50 | {} |",
         check(fresh_ms <= 50.0)
     );
+    println!(
+        "| in-process `predict_raw`, 100 rows: µs per call | {in_process_100_us:.2} | report | |"
+    );
     match per_endpoint_kib {
         Some(kib) => println!(
             "| RSS per endpoint ({MEMORY_DEPLOYS} more endpoints of the same model) | {kib:.0} KiB | report | |"
         ),
         None => println!("| RSS per endpoint | (no /proc/self/status) | report | |"),
     }
+    let busy = [&one16, &hundred16, &one1]
+        .iter()
+        .filter_map(|r| r.others_cores)
+        .fold(0.0, f64::max);
+    println!(
+        "| CPU used by other processes during the median HTTP runs (max) | {busy:.2} cores | ≈ 0 (a quiet box) | {} |",
+        check(busy < 0.1)
+    );
     match wrk {
         Some(w) => {
             let ms = |v: Option<f64>| v.map_or("?".to_string(), |v| format!("{v:.3}"));

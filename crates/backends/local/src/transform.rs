@@ -626,13 +626,7 @@ fn split_batches(
     abort: &AtomicBool,
     stop: &AtomicBool,
 ) -> std::result::Result<usize, String> {
-    let read_err = |e: std::io::Error| {
-        if plan.gzip {
-            format!("not a valid gzip file: {e}")
-        } else {
-            format!("read error: {e}")
-        }
-    };
+    let read_err = |e: std::io::Error| read_error(plan, e);
     let mut index = 0;
     let send = |batch: Batch| tx.send(batch).is_ok();
     if plan.split == SplitType::None {
@@ -739,6 +733,15 @@ fn split_batches(
         });
     }
     Ok(total)
+}
+
+/// A read error's message: a gzip input that fails to decode is named as such.
+fn read_error(plan: &Plan, e: std::io::Error) -> String {
+    if plan.gzip {
+        format!("not a valid gzip file: {e}")
+    } else {
+        format!("read error: {e}")
+    }
 }
 
 /// The magic number that starts every MXNet RecordIO record header.
@@ -856,13 +859,7 @@ fn split_chunks(
     abort: &AtomicBool,
     stop: &AtomicBool,
 ) -> std::result::Result<usize, String> {
-    let read_err = |e: std::io::Error| {
-        if plan.gzip {
-            format!("not a valid gzip file: {e}")
-        } else {
-            format!("read error: {e}")
-        }
-    };
+    let read_err = |e: std::io::Error| read_error(plan, e);
     let limit = plan.max_payload.min(64 * MB);
     let (mut index, mut lines_before) = (0usize, 0usize);
     let mut carry: Vec<u8> = Vec::new();
