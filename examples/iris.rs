@@ -80,7 +80,8 @@ async fn main() -> sagemaker::Result<()> {
         );
     }
 
-    // 6. Clean up: forgotten endpoints are the classic SageMaker bill.
+    // 6. Clean up: forgotten endpoints are the classic SageMaker bill. (To sweep everything a
+    //    program left behind: sagemaker::model::delete_all(&session, "prefix").)
     predictor.delete_model().await?;
     predictor.delete_endpoint(true).await?;
     println!("deleted the endpoint, its config and its model");

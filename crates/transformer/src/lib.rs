@@ -41,6 +41,8 @@ pub struct TransformArgs {
     pub wait: bool,
     /// How to wait.
     pub wait_config: WaitConfig,
+    /// Print the job's log to stderr once it ends (default false).
+    pub logs: bool,
 }
 
 impl Default for TransformArgs {
@@ -56,6 +58,7 @@ impl Default for TransformArgs {
             job_name: None,
             wait: true,
             wait_config: WaitConfig::default(),
+            logs: false,
         }
     }
 }
@@ -113,6 +116,11 @@ impl TransformArgs {
     /// How to wait.
     pub fn wait_config(mut self, w: WaitConfig) -> Self {
         self.wait_config = w;
+        self
+    }
+    /// Print the job's log to stderr once it ends.
+    pub fn logs(mut self, logs: bool) -> Self {
+        self.logs = logs;
         self
     }
 }
@@ -615,7 +623,11 @@ impl Transformer {
         let job = TransformJob::new(name, self.inner.session.clone());
         *self.inner.latest.lock().unwrap_or_else(|p| p.into_inner()) = Some(job.clone());
         if args.wait {
-            job.wait(&args.wait_config).await?;
+            let waited = job.wait(&args.wait_config).await;
+            if args.logs {
+                eprint!("{}", job.logs().await.unwrap_or_default());
+            }
+            waited?;
         }
         Ok(job)
     }

@@ -714,3 +714,64 @@ async fn a_per_endpoint_port_speaks_the_container_contract() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_an_endpoint_drains_requests_in_flight() {
+    let root = tempfile::tempdir().unwrap();
+    let s = session(root.path());
+    deploy_conformance(&s, root.path(), "drain", &[]).await;
+    s.wait_for_endpoint("drain", &WaitConfig::default())
+        .await
+        .unwrap();
+    let backend = s.backend().clone();
+    let slow = tokio::spawn(async move {
+        backend
+            .invoke_endpoint(InvokeEndpointRequest::new("drain", b"sleep:300".to_vec()))
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    s.backend().delete_endpoint("drain").await.unwrap();
+    // New requests find nothing; the one already running finishes with its answer.
+    let e = s
+        .backend()
+        .invoke_endpoint(InvokeEndpointRequest::new("drain", b"x".to_vec()))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    let answer = slow.await.unwrap().unwrap();
+    assert_eq!(answer.body, b"train.csv|sleep:300");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoint_whose_process_has_gone_is_not_in_service() {
+    let root = tempfile::tempdir().unwrap();
+    let s = session(root.path());
+    let dir = root.path().join("endpoints/orphan");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    let d = EndpointDescription::new(
+        "orphan",
+        "arn",
+        "orphan",
+        EndpointStatus::InService,
+        time::OffsetDateTime::now_utc(),
+    );
+    let record = serde_json::json!({ "description": d, "owner": { "pid": pid, "start_ticks": 1 } });
+    std::fs::write(
+        dir.join("endpoint.json"),
+        serde_json::to_vec(&record).unwrap(),
+    )
+    .unwrap();
+    let seen = s.backend().describe_endpoint("orphan").await.unwrap();
+    assert_eq!(seen.endpoint_status, EndpointStatus::Failed);
+    assert!(seen.failure_reason.unwrap().contains(&format!("pid {pid}")));
+    let e = s
+        .backend()
+        .invoke_endpoint(InvokeEndpointRequest::new("orphan", b"x".to_vec()))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Validation, "{e}");
+    assert!(e.message().contains("hosted by another process"), "{e}");
+}
