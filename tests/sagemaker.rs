@@ -1788,3 +1788,50 @@ async fn batch_splits_recordio_records() {
         "{e}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_endpoints_serve_different_models_at_once() {
+    use sagemaker::sklearn::sklearn_predictor;
+    let root = tempfile::tempdir().unwrap();
+    let s = session(root.path());
+    let classifier = trained_iris(&s, root.path(), "iris-clf").await;
+    // y = 2·a + 1, label first.
+    let reg: String = (0..60)
+        .map(|i| format!("{},{}\n", 2.0 * f64::from(i) + 1.0, i))
+        .collect();
+    let data = upload(&s, root.path(), "line.csv", &reg).await;
+    let regressor = sklearn(&s, "LinearRegression")
+        .base_job_name("line")
+        .build()
+        .unwrap();
+    regressor.fit(data).await.unwrap();
+
+    let a = sklearn_predictor(
+        classifier
+            .deploy(DeployConfig::new(1, "local"))
+            .await
+            .unwrap(),
+    );
+    let b = sklearn_predictor(
+        regressor
+            .deploy(DeployConfig::new(1, "local"))
+            .await
+            .unwrap(),
+    );
+    assert_ne!(a.endpoint_name(), b.endpoint_name());
+    for _ in 0..3 {
+        assert_eq!(
+            a.predict(&[5.1, 3.5, 1.4, 0.2][..]).await.unwrap(),
+            serde_json::json!(["setosa"])
+        );
+        let y = b.predict(&[10.0][..]).await.unwrap();
+        assert!((y[0].as_f64().unwrap() - 21.0).abs() < 1e-6, "{y}");
+    }
+    let d = s
+        .backend()
+        .describe_endpoint(b.endpoint_name())
+        .await
+        .unwrap();
+    assert_eq!(d.endpoint_status, EndpointStatus::InService);
+    assert_eq!(sagemaker::model::delete_all(&s, "").await.unwrap().0, 2);
+}
