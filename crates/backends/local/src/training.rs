@@ -199,6 +199,7 @@ impl Inner {
         let name = spec.training_job_name.clone();
         names::validate_name("training job", &name)?;
         let container = self.container_for(&spec.algorithm_specification.training_image)?;
+        metric_regexes(&spec)?;
         if spec.resource_config.instance_count != 1 {
             return Err(Error::new(
                 ErrorKind::Unsupported,
@@ -340,7 +341,8 @@ impl Inner {
     ) {
         let name = spec.training_job_name.clone();
         let dir = job_dir(&self.root, &name);
-        let log = match JobLog::create(&dir.join(LOG_FILE), &name) {
+        let definitions = metric_regexes(&spec).unwrap_or_default();
+        let log = match JobLog::create(&dir.join(LOG_FILE), &name, definitions) {
             Ok(l) => Arc::new(l),
             Err(e) => {
                 self.finish_failed(
@@ -604,6 +606,27 @@ impl Inner {
     }
 }
 
+/// The job's `MetricDefinitions`, compiled; a bad regex names the definition.
+fn metric_regexes(spec: &TrainingJobSpec) -> Result<Vec<(String, regex::Regex)>> {
+    spec.algorithm_specification
+        .metric_definitions
+        .iter()
+        .map(|d| {
+            regex::Regex::new(&d.regex)
+                .map(|re| (d.name.clone(), re))
+                .map_err(|e| {
+                    Error::new(
+                        ErrorKind::Validation,
+                        format!(
+                            "MetricDefinitions '{}': invalid regex '{}': {e}",
+                            d.name, d.regex
+                        ),
+                    )
+                })
+        })
+        .collect()
+}
+
 fn not_in_progress(name: &str, status: TrainingJobStatus) -> Error {
     Error::new(
         ErrorKind::Validation,
@@ -725,10 +748,16 @@ struct JobLog {
     file: Mutex<std::fs::File>,
     job: String,
     metrics: Mutex<Vec<MetricData>>,
+    /// `MetricDefinitions`: a log line matching a regex reports its first group.
+    definitions: Vec<(String, regex::Regex)>,
 }
 
 impl JobLog {
-    fn create(path: &Path, job: &str) -> std::io::Result<Self> {
+    fn create(
+        path: &Path,
+        job: &str,
+        definitions: Vec<(String, regex::Regex)>,
+    ) -> std::io::Result<Self> {
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -737,6 +766,7 @@ impl JobLog {
             file: Mutex::new(file),
             job: job.to_string(),
             metrics: Mutex::new(Vec::new()),
+            definitions,
         })
     }
 
@@ -760,11 +790,26 @@ impl TrainingReporter for JobLog {
         for l in line.lines() {
             tracing::debug!(target: "sagemaker::job", job = %self.job, "{l}");
             self.write_line(l);
+            for (name, re) in &self.definitions {
+                if let Some(value) = re
+                    .captures(l)
+                    .and_then(|c| c.get(1))
+                    .and_then(|m| m.as_str().trim().parse::<f64>().ok())
+                {
+                    self.record_metric(name, value);
+                }
+            }
         }
     }
 
     fn metric(&self, name: &str, value: f64) {
         self.write_line(&format!("#metrics {name}={value}"));
+        self.record_metric(name, value);
+    }
+}
+
+impl JobLog {
+    fn record_metric(&self, name: &str, value: f64) {
         let mut metrics = lock(&self.metrics);
         let m = MetricData::new(name, value, now());
         match metrics.iter_mut().find(|x| x.metric_name == name) {

@@ -775,3 +775,39 @@ async fn an_endpoint_whose_process_has_gone_is_not_in_service() {
     assert_eq!(e.kind(), ErrorKind::Validation, "{e}");
     assert!(e.message().contains("hosted by another process"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metric_definitions_scrape_the_log() {
+    let root = tempfile::tempdir().unwrap();
+    let s = session(root.path());
+    let data = s
+        .upload_data_to(write_fixture(root.path()), "sagemaker-local", "data")
+        .await
+        .unwrap();
+    let name = names::name_from_base("metrics");
+    let mut spec = base_spec(&name, data.clone());
+    spec.algorithm_specification.metric_definitions = vec![MetricDefinition {
+        name: "files:copied".into(),
+        regex: "copied (\\d+) files".into(),
+    }];
+    s.backend().create_training_job(spec).await.unwrap();
+    let d = s
+        .wait_for_training_job(&name, &WaitConfig::default())
+        .await
+        .unwrap();
+    assert_eq!(d.metric("files:copied"), Some(1.0));
+    assert_eq!(
+        d.metric("train:files"),
+        Some(1.0),
+        "reported metrics still count"
+    );
+
+    let mut bad = base_spec("bad-regex", data);
+    bad.algorithm_specification.metric_definitions = vec![MetricDefinition {
+        name: "x".into(),
+        regex: "(".into(),
+    }];
+    let e = s.backend().create_training_job(bad).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Validation);
+    assert!(e.message().contains("MetricDefinitions 'x'"), "{e}");
+}
