@@ -315,13 +315,14 @@ impl Model {
     /// [`ErrorKind::EndpointFailed`] with the reason.
     pub async fn deploy(&self, config: DeployConfig) -> Result<Predictor> {
         let instance_type = config.validate()?;
-        self.create().await?;
         let model_name = self.name_or_generate();
         let endpoint_name = match &config.endpoint_name {
             Some(n) => n.clone(),
             None => names::name_from_base(names::base_from_name(&model_name)),
         };
+        // Checked before any call, so a bad name creates nothing.
         names::validate_name("endpoint", &endpoint_name)?;
+        self.create().await?;
         deploy_variants(
             &self.inner.session,
             &endpoint_name,
