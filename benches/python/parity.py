@@ -36,13 +36,41 @@ from sklearn.tree import DecisionTreeClassifier  # noqa: E402
 KNN_TEST_ROWS = 3000
 
 
-def write_csv(path, X, y):
-    """Headerless CSV: integer label first, then the features as %.6f."""
+# make_classification parameters of the "syn" data sets (syn100k with random_state=0; the 1M-row
+# batch-transform input with random_state=1). Shared with anchors/gen_data.py.
+SYN_PARAMS = dict(n_features=20, n_informative=10, n_redundant=5, n_classes=3)
+
+
+def write_csv(path, X, y=None):
+    """Headerless CSV: integer label first (when y is given), then the features as %.6f."""
+    X = np.asarray(X, dtype=np.float64)
+    fmt = ",".join(["%.6f"] * X.shape[1])
+    if y is not None:
+        fmt = "%d," + fmt
     with open(path, "w") as f:
-        for label, row in zip(y, X):
-            f.write(str(int(label)))
-            f.write("".join("," + ("%.6f" % v) for v in row))
-            f.write("\n")
+        for start in range(0, X.shape[0], 50_000):
+            rows = X[start : start + 50_000].tolist()
+            if y is None:
+                lines = [fmt % tuple(row) for row in rows]
+            else:
+                labels = np.asarray(y[start : start + 50_000]).astype(np.int64).tolist()
+                lines = [fmt % (label, *row) for label, row in zip(labels, rows)]
+            if lines:
+                f.write("\n".join(lines))
+                f.write("\n")
+
+
+def iris_split():
+    X, y = load_iris(return_X_y=True)
+    return train_test_split(X, y, test_size=0.3, random_state=42)
+
+
+def syn_split(n_rows=None):
+    """syn100k split 70/30; with n_rows, the first n_rows generated rows only (already shuffled)."""
+    X, y = make_classification(n_samples=100_000, random_state=0, **SYN_PARAMS)
+    if n_rows is not None:
+        X, y = X[:n_rows], y[:n_rows]
+    return train_test_split(X, y, test_size=0.3, random_state=42)
 
 
 def read_csv(path):
@@ -51,19 +79,10 @@ def read_csv(path):
 
 
 def datasets(out):
-    X, y = load_iris(return_X_y=True)
-    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, random_state=42)
+    X_tr, X_te, y_tr, y_te = iris_split()
     write_csv(os.path.join(out, "iris_train.csv"), X_tr, y_tr)
     write_csv(os.path.join(out, "iris_test.csv"), X_te, y_te)
-    X, y = make_classification(
-        n_samples=100_000,
-        n_features=20,
-        n_informative=10,
-        n_redundant=5,
-        n_classes=3,
-        random_state=0,
-    )
-    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, random_state=42)
+    X_tr, X_te, y_tr, y_te = syn_split()
     write_csv(os.path.join(out, "syn_train.csv"), X_tr, y_tr)
     write_csv(os.path.join(out, "syn_test.csv"), X_te, y_te)
 

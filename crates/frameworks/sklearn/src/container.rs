@@ -23,7 +23,7 @@ use crate::model::{
 use crate::params::{self, Algorithm, Task};
 
 /// How many training rows the `train:*` metrics are computed on (the first ones).
-pub const TRAIN_SCORE_ROWS: usize = 10_000;
+pub const TRAIN_SCORE_ROWS: usize = 1_000;
 
 /// The scikit-learn container, run in process on smartcore. The local backend runs it for
 /// every `sagemaker-scikit-learn` image.
