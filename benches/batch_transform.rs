@@ -83,7 +83,7 @@ fn main() {
         vm("VmRSS:")
     );
 
-    let (estimator, data) = rt.block_on(async {
+    let estimator = rt.block_on(async {
         let data = session.upload_data(&train, "train").await.unwrap();
         let est = SKLearn::builder()
             .entry_point("LogisticRegression")
@@ -93,10 +93,9 @@ fn main() {
             .session(session.clone())
             .build()
             .unwrap();
-        est.fit(data.clone()).await.unwrap();
-        (est, data)
+        est.fit(data).await.unwrap();
+        est
     });
-    let _ = data;
 
     let mut rates = Vec::new();
     for run in 0..3 {

@@ -1504,7 +1504,6 @@ async fn batch_data_processing_filters_joins_and_matches_row_by_row() {
         .unwrap();
     assert!(job.name().starts_with("iris-batch-"), "{}", job.name());
     let batch = out(&s, "s3://sagemaker-local/batch-out/plain/x.csv.out").await;
-    let predictor = Predictor::attach("", s.clone());
     let dir = root.path().join("batch-model");
     let tar = s
         .store()
@@ -1512,7 +1511,6 @@ async fn batch_data_processing_filters_joins_and_matches_row_by_row() {
         .unwrap();
     sagemaker::artifact::extract_file(&tar, &dir, Default::default()).unwrap();
     let model = SklearnModel::load(&dir).unwrap();
-    let _ = predictor;
     let expected: String = iris
         .data
         .chunks(4)
