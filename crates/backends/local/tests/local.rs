@@ -554,6 +554,16 @@ async fn runtime_api_over_http_speaks_the_sagemaker_wire_format() {
     .await;
     assert_eq!(status, 404);
 
+    // In process, the same limits give the same kinds of errors.
+    let big = InvokeEndpointRequest::new("wire", vec![b'1'; 6 * 1024 * 1024 + 1]);
+    let e = s.backend().invoke_endpoint(big).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::PayloadTooLarge, "{e}");
+    let mut bad_attrs = InvokeEndpointRequest::new("wire", b"x".to_vec());
+    bad_attrs.custom_attributes = Some("caf\u{e9}=1".into());
+    let e = s.backend().invoke_endpoint(bad_attrs).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Validation, "{e}");
+    assert!(e.message().contains("not visible ASCII"), "{e}");
+
     // In process, the same request gives the same bytes.
     let mut r = InvokeEndpointRequest::new("wire", b"1,2".to_vec());
     r.accept = Some("application/x-test".into());
