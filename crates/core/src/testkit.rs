@@ -581,6 +581,126 @@ pub async fn endpoint_lifecycle(session: &Session, image: &str) -> Result<bool> 
     Ok(true)
 }
 
+/// A batch transform of a trained model: one `.out` per input with the answers in order,
+/// `Completed` with start and end times; an unknown model is refused.
+pub async fn transform_job_lifecycle(session: &Session, image: &str) -> Result<bool> {
+    let caps = session.capabilities();
+    if !caps.training || !caps.batch_transform {
+        return Ok(false);
+    }
+    let backend = session.backend();
+    let data = upload_fixture(session).await?;
+    let bucket = session.default_bucket().await?;
+    let job = names::name_from_base("conformance-batch-train");
+    backend
+        .create_training_job(spec(&bucket, image, &job, &data, &[]))
+        .await?;
+    let trained = session.wait_for_training_job(&job, &wait()).await?;
+    let artifact = trained
+        .model_artifacts
+        .expect("a completed job has artifacts")
+        .s3_model_artifacts;
+    let model = names::name_from_base("conformance-batch-model");
+    backend
+        .create_model(ModelSpec {
+            model_name: model.clone(),
+            primary_container: ContainerDefinition {
+                image: image.to_string(),
+                model_data_url: Some(artifact),
+                environment: BTreeMap::new(),
+            },
+            execution_role_arn: None,
+            tags: vec![],
+        })
+        .await?;
+    let input = StorageUri::s3(
+        &bucket,
+        format!("conformance-batch/{}", names::sagemaker_timestamp()),
+    );
+    session
+        .store()
+        .put_bytes(b"a\nb\n".to_vec(), &input.join("sub/in.txt"))
+        .await?;
+    let output = StorageUri::s3(
+        &bucket,
+        format!("conformance-batch-out/{}", names::sagemaker_timestamp()),
+    );
+    let transform = |name: &str, model: &str| TransformJobSpec {
+        transform_job_name: name.to_string(),
+        model_name: model.to_string(),
+        max_concurrent_transforms: Some(2),
+        max_payload_in_mb: Some(1),
+        batch_strategy: Some(BatchStrategy::SingleRecord),
+        environment: BTreeMap::new(),
+        transform_input: TransformInput {
+            data_source: TransformDataSource {
+                s3_data_source: TransformS3DataSource {
+                    s3_data_type: S3DataType::S3Prefix,
+                    s3_uri: input.clone(),
+                },
+            },
+            content_type: Some("text/plain".into()),
+            compression_type: CompressionType::None,
+            split_type: SplitType::Line,
+        },
+        transform_output: TransformOutput {
+            s3_output_path: output.clone(),
+            accept: Some("text/plain".into()),
+            assemble_with: AssembleWith::Line,
+            kms_key_id: None,
+        },
+        transform_resources: TransformResources {
+            instance_type: "ml.m5.large".into(),
+            instance_count: 1,
+        },
+        data_processing: None,
+        tags: vec![],
+    };
+    let name = names::name_from_base("conformance-batch");
+    backend
+        .create_transform_job(transform(&name, &model))
+        .await?;
+    let d = WaitConfig::default()
+        .poll_interval(Duration::from_millis(20))
+        .timeout(Duration::from_secs(120))
+        .wait_until(
+            &name,
+            backend.changes(),
+            || backend.describe_transform_job(&name),
+            |d: &TransformJobDescription| {
+                let done = !matches!(
+                    d.transform_job_status,
+                    TransformJobStatus::InProgress | TransformJobStatus::Stopping
+                );
+                (d.transform_job_status.to_string(), done)
+            },
+        )
+        .await?;
+    assert_eq!(
+        d.transform_job_status,
+        TransformJobStatus::Completed,
+        "{:?}",
+        d.failure_reason
+    );
+    assert!(d.transform_start_time.is_some() && d.transform_end_time.is_some());
+    let out = session
+        .store()
+        .get_bytes(&output.join("sub/in.txt.out"))
+        .await?;
+    assert_eq!(out, b"part-1.csv,part-2.csv|a\npart-1.csv,part-2.csv|b\n");
+
+    let e = backend
+        .create_transform_job(transform(
+            &names::name_from_base("conformance-batch-x"),
+            "no-such-model-conformance",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    backend.delete_model(&model).await?;
+    Ok(true)
+}
+
 /// Every check above, in order. Returns how many ran (the others were skipped).
 pub async fn run_all(session: &Session, image: &str) -> Result<usize> {
     let mut ran = 0;
@@ -589,6 +709,7 @@ pub async fn run_all(session: &Session, image: &str) -> Result<usize> {
         training_job_errors(session, image).await?,
         training_job_stop(session, image).await?,
         endpoint_lifecycle(session, image).await?,
+        transform_job_lifecycle(session, image).await?,
     ] {
         ran += usize::from(ok);
     }
