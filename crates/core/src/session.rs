@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use crate::backend::{ArtifactStore, Backend, Capability};
 use crate::error::{Error, ErrorKind, Result};
-use crate::spec::{EndpointDescription, EndpointStatus, TrainingJobDescription};
+use crate::spec::{
+    EndpointDescription, EndpointStatus, TrainingJobDescription, TransformJobDescription,
+    TransformJobStatus,
+};
 use crate::uri::StorageUri;
 use crate::wait::WaitConfig;
 
@@ -215,6 +218,35 @@ impl Session {
                         | EndpointStatus::RollingBack
                 );
                 (d.endpoint_status.to_string(), !busy)
+            },
+        )
+        .await
+    }
+}
+
+impl Session {
+    /// Waits until the transform job is terminal and returns its description (a `Failed`
+    /// job is returned, not raised: the caller decides).
+    pub async fn wait_for_transform_job(
+        &self,
+        name: &str,
+        wait: &WaitConfig,
+    ) -> Result<TransformJobDescription> {
+        let backend = self.backend.clone();
+        wait.wait_until(
+            name,
+            backend.changes(),
+            || {
+                let backend = backend.clone();
+                let name = name.to_string();
+                async move { backend.describe_transform_job(&name).await }
+            },
+            |d: &TransformJobDescription| {
+                let running = matches!(
+                    d.transform_job_status,
+                    TransformJobStatus::InProgress | TransformJobStatus::Stopping
+                );
+                (d.transform_job_status.to_string(), !running)
             },
         )
         .await

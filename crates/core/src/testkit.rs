@@ -444,17 +444,13 @@ pub async fn training_job_stop(session: &Session, image: &str) -> Result<bool> {
     Ok(true)
 }
 
-/// A model from a training artifact serves through an endpoint: create, wait, invoke with
-/// headers, model errors, describe and list, delete and the errors after it.
-pub async fn endpoint_lifecycle(session: &Session, image: &str) -> Result<bool> {
-    let caps = session.capabilities();
-    if !caps.training || !caps.endpoints {
-        return Ok(false);
-    }
+/// Trains the conformance container on the fixture and creates a model of its artifact;
+/// returns the model's name.
+async fn trained_model(session: &Session, image: &str, base: &str) -> Result<String> {
     let backend = session.backend();
     let data = upload_fixture(session).await?;
     let bucket = session.default_bucket().await?;
-    let job = names::name_from_base("conformance-serve");
+    let job = names::name_from_base(&format!("{base}-train"));
     backend
         .create_training_job(spec(&bucket, image, &job, &data, &[]))
         .await?;
@@ -463,8 +459,7 @@ pub async fn endpoint_lifecycle(session: &Session, image: &str) -> Result<bool> 
         .model_artifacts
         .expect("a completed job has artifacts")
         .s3_model_artifacts;
-
-    let model = names::name_from_base("conformance-model");
+    let model = names::name_from_base(&format!("{base}-model"));
     backend
         .create_model(ModelSpec {
             model_name: model.clone(),
@@ -477,6 +472,18 @@ pub async fn endpoint_lifecycle(session: &Session, image: &str) -> Result<bool> 
             tags: vec![],
         })
         .await?;
+    Ok(model)
+}
+
+/// A model from a training artifact serves through an endpoint: create, wait, invoke with
+/// headers, model errors, describe and list, delete and the errors after it.
+pub async fn endpoint_lifecycle(session: &Session, image: &str) -> Result<bool> {
+    let caps = session.capabilities();
+    if !caps.training || !caps.endpoints {
+        return Ok(false);
+    }
+    let backend = session.backend();
+    let model = trained_model(session, image, "conformance-serve").await?;
     let endpoint = names::name_from_base("conformance-endpoint");
     backend
         .create_endpoint_config(EndpointConfigSpec {
@@ -589,30 +596,8 @@ pub async fn transform_job_lifecycle(session: &Session, image: &str) -> Result<b
         return Ok(false);
     }
     let backend = session.backend();
-    let data = upload_fixture(session).await?;
     let bucket = session.default_bucket().await?;
-    let job = names::name_from_base("conformance-batch-train");
-    backend
-        .create_training_job(spec(&bucket, image, &job, &data, &[]))
-        .await?;
-    let trained = session.wait_for_training_job(&job, &wait()).await?;
-    let artifact = trained
-        .model_artifacts
-        .expect("a completed job has artifacts")
-        .s3_model_artifacts;
-    let model = names::name_from_base("conformance-batch-model");
-    backend
-        .create_model(ModelSpec {
-            model_name: model.clone(),
-            primary_container: ContainerDefinition {
-                image: image.to_string(),
-                model_data_url: Some(artifact),
-                environment: BTreeMap::new(),
-            },
-            execution_role_arn: None,
-            tags: vec![],
-        })
-        .await?;
+    let model = trained_model(session, image, "conformance-batch").await?;
     let input = StorageUri::s3(
         &bucket,
         format!("conformance-batch/{}", names::sagemaker_timestamp()),
@@ -660,22 +645,7 @@ pub async fn transform_job_lifecycle(session: &Session, image: &str) -> Result<b
     backend
         .create_transform_job(transform(&name, &model))
         .await?;
-    let d = WaitConfig::default()
-        .poll_interval(Duration::from_millis(20))
-        .timeout(Duration::from_secs(120))
-        .wait_until(
-            &name,
-            backend.changes(),
-            || backend.describe_transform_job(&name),
-            |d: &TransformJobDescription| {
-                let done = !matches!(
-                    d.transform_job_status,
-                    TransformJobStatus::InProgress | TransformJobStatus::Stopping
-                );
-                (d.transform_job_status.to_string(), done)
-            },
-        )
-        .await?;
+    let d = session.wait_for_transform_job(&name, &wait()).await?;
     assert_eq!(
         d.transform_job_status,
         TransformJobStatus::Completed,

@@ -157,23 +157,9 @@ impl TransformJob {
     /// Waits until the job ends: `Completed`/`Stopped` return the description, `Failed` is
     /// [`ErrorKind::JobFailed`] with the reason (naming the file and record).
     pub async fn wait(&self, wait: &WaitConfig) -> Result<TransformJobDescription> {
-        let backend = self.session.backend().clone();
-        let d = wait
-            .wait_until(
-                &self.name,
-                backend.changes(),
-                || {
-                    let (backend, name) = (backend.clone(), self.name.clone());
-                    async move { backend.describe_transform_job(&name).await }
-                },
-                |d: &TransformJobDescription| {
-                    let done = !matches!(
-                        d.transform_job_status,
-                        TransformJobStatus::InProgress | TransformJobStatus::Stopping
-                    );
-                    (d.transform_job_status.to_string(), done)
-                },
-            )
+        let d = self
+            .session
+            .wait_for_transform_job(&self.name, wait)
             .await?;
         if d.transform_job_status == TransformJobStatus::Failed {
             let reason = d
