@@ -136,6 +136,14 @@ pub trait Backend: Send + Sync + 'static {
         None
     }
 
+    /// Checks a `CreateTrainingJob` request as far as this backend can without sending it
+    /// (names, role, storage URIs), so a caller can refuse bad input before it uploads
+    /// anything. The default accepts every request; `create_training_job` checks again.
+    async fn validate_training_job(&self, spec: &TrainingJobSpec) -> Result<()> {
+        let _ = spec;
+        Ok(())
+    }
+
     /// `CreateTrainingJob`: validates, records and starts the job.
     async fn create_training_job(&self, spec: TrainingJobSpec) -> Result<TrainingJobDescription> {
         let _ = spec;

@@ -518,6 +518,25 @@ pub struct TrainingJobSummary {
     pub last_modified_time: Timestamp,
 }
 
+impl TrainingJobSummary {
+    /// A summary with no end time, last modified at creation (backends build these).
+    pub fn new(
+        training_job_name: impl Into<String>,
+        training_job_arn: impl Into<String>,
+        training_job_status: TrainingJobStatus,
+        creation_time: Timestamp,
+    ) -> Self {
+        TrainingJobSummary {
+            training_job_name: training_job_name.into(),
+            training_job_arn: training_job_arn.into(),
+            training_job_status,
+            creation_time,
+            training_end_time: None,
+            last_modified_time: creation_time,
+        }
+    }
+}
+
 impl From<&TrainingJobDescription> for TrainingJobSummary {
     fn from(d: &TrainingJobDescription) -> Self {
         TrainingJobSummary {
