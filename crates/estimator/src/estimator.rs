@@ -69,6 +69,30 @@ pub struct ScriptMode {
     /// Whether running it needs a Python interpreter in the container (a user script), as
     /// opposed to a built-in algorithm of the framework's in-process container.
     pub requires_python: bool,
+    /// For a built-in algorithm: the Python program a backend that runs Python (AWS) runs in
+    /// its place, packed as `sourcedir.tar.gz` like a user's `source_dir`.
+    pub python_bundle: Option<PythonBundle>,
+}
+
+/// Python files that implement a built-in entry point on a backend that runs Python (the
+/// scikit-learn crate ships one per built-in algorithm).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PythonBundle {
+    /// The file the container runs (`sagemaker_program`), e.g. `LogisticRegression.py`.
+    pub program: String,
+    /// The files of `sourcedir.tar.gz`: relative path and contents.
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+impl PythonBundle {
+    /// A bundle running `program`, one of `files`.
+    pub fn new(program: impl Into<String>, files: Vec<(String, Vec<u8>)>) -> Self {
+        PythonBundle {
+            program: program.into(),
+            files,
+        }
+    }
 }
 
 impl ScriptMode {
@@ -79,7 +103,15 @@ impl ScriptMode {
             source_dir: None,
             container_log_level: 20,
             requires_python,
+            python_bundle: None,
         }
+    }
+
+    /// Sets the Python program that stands in for a built-in entry point on backends that
+    /// run Python.
+    pub fn python_bundle(mut self, bundle: PythonBundle) -> Self {
+        self.python_bundle = Some(bundle);
+        self
     }
 
     /// Sets `source_dir`.
@@ -536,6 +568,19 @@ impl Estimator {
             .training_job_spec(&inputs.into(), options.job_name.clone())
             .await?;
         let name = spec.training_job_name.clone();
+        // Bad names, roles or URIs are refused before any code is uploaded.
+        self.inner
+            .session
+            .backend()
+            .validate_training_job(&spec)
+            .await?;
+        if let Some(SourcePlan {
+            upload: Some((uri, contents)),
+            ..
+        }) = self.source_plan(&name, &spec.output_data_config.s3_output_path)?
+        {
+            upload_source(&self.inner.session, &contents, &uri).await?;
+        }
         self.inner
             .session
             .backend()
@@ -592,15 +637,14 @@ impl Estimator {
                 .with_context(sagemaker_core::error::context::FIELD, "entry_point"));
             }
             let json = |v: Value| HyperparameterEncoding::Json.encode(&v);
-            hyper_parameters.insert(
-                "sagemaker_program".into(),
-                json(script.entry_point.clone().into()),
-            );
-            if let Some(dir) = &script.source_dir {
-                hyper_parameters.insert(
-                    "sagemaker_submit_directory".into(),
-                    json(dir.clone().into()),
-                );
+            let plan = self.source_plan(&name, &output_path)?;
+            let (program, submit_dir) = match &plan {
+                Some(p) => (p.program.clone(), Some(p.submit_dir.clone())),
+                None => (script.entry_point.clone(), script.source_dir.clone()),
+            };
+            hyper_parameters.insert("sagemaker_program".into(), json(program.into()));
+            if let Some(dir) = submit_dir {
+                hyper_parameters.insert("sagemaker_submit_directory".into(), json(dir.into()));
             }
             hyper_parameters.insert(
                 "sagemaker_container_log_level".into(),
@@ -634,6 +678,88 @@ impl Estimator {
             environment: c.environment.clone(),
             tags: c.tags.clone(),
         })
+    }
+
+    /// Where the job's code comes from on a backend that runs Python: the program, the
+    /// `sagemaker_submit_directory` value, and what to pack and upload there (the Python
+    /// SDK's `tar_and_upload_dir`: `s3://{output bucket}/{job}/source/sourcedir.tar.gz`).
+    /// `None` on backends that run built-in entry points in process.
+    fn source_plan(&self, job_name: &str, output_path: &StorageUri) -> Result<Option<SourcePlan>> {
+        let Some(script) = &self.inner.config.script_mode else {
+            return Ok(None);
+        };
+        if !self.inner.session.capabilities().python_scripts {
+            return Ok(None);
+        }
+        let code_uri = || -> Result<StorageUri> {
+            let bucket = output_path.bucket().ok_or_else(|| {
+                Error::invalid_config(
+                    "output_path",
+                    format!("'{output_path}' is not an s3:// URI, so the code cannot be uploaded next to it"),
+                )
+            })?;
+            Ok(StorageUri::s3(
+                bucket,
+                format!("{job_name}/source/sourcedir.tar.gz"),
+            ))
+        };
+        if let Some(bundle) = &script.python_bundle {
+            let uri = code_uri()?;
+            return Ok(Some(SourcePlan {
+                program: bundle.program.clone(),
+                submit_dir: uri.to_string(),
+                upload: Some((uri, SourceContents::Files(bundle.files.clone()))),
+            }));
+        }
+        if !script.requires_python {
+            return Ok(None);
+        }
+        let entry = &script.entry_point;
+        match script.source_dir.as_deref() {
+            Some(dir) if dir.starts_with("s3://") => Ok(Some(SourcePlan {
+                program: entry.clone(),
+                submit_dir: dir.to_string(),
+                upload: None,
+            })),
+            Some(dir) => {
+                let dir = std::path::PathBuf::from(dir);
+                if !dir.join(entry).is_file() {
+                    return Err(Error::invalid_config(
+                        "entry_point",
+                        format!(
+                            "No file named \"{entry}\" was found in directory \"{}\"",
+                            dir.display()
+                        ),
+                    ));
+                }
+                let uri = code_uri()?;
+                Ok(Some(SourcePlan {
+                    program: entry.clone(),
+                    submit_dir: uri.to_string(),
+                    upload: Some((uri, SourceContents::Dir(dir))),
+                }))
+            }
+            None => {
+                let file = std::path::PathBuf::from(entry);
+                if !file.is_file() {
+                    return Err(Error::invalid_config(
+                        "entry_point",
+                        format!("No file named \"{entry}\" was found"),
+                    ));
+                }
+                let name = file
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or(entry)
+                    .to_string();
+                let uri = code_uri()?;
+                Ok(Some(SourcePlan {
+                    program: name,
+                    submit_dir: uri.to_string(),
+                    upload: Some((uri, SourceContents::File(file))),
+                }))
+            }
+        }
     }
 
     /// The latest job's `model.tar.gz` URI.
@@ -681,16 +807,27 @@ impl Estimator {
             builder = builder.role(role.clone());
         }
         if let Some(script) = &c.script_mode {
-            // The serving container reads the same script-mode settings, as environment.
+            // The serving container reads the same script-mode settings, as environment; the
+            // program and code location are the ones the job ran (on AWS, the uploaded
+            // `sourcedir.tar.gz`).
+            let job = self.require_latest()?.describe().await?;
+            let decode = |key: &str| {
+                job.hyper_parameters
+                    .get(key)
+                    .map(|v| serde_json::from_str::<String>(v).unwrap_or_else(|_| v.clone()))
+            };
+            let program = decode("sagemaker_program").unwrap_or_else(|| script.entry_point.clone());
             builder = builder
-                .env("SAGEMAKER_PROGRAM", script.entry_point.clone())
+                .env("SAGEMAKER_PROGRAM", program)
                 .env(
                     "SAGEMAKER_CONTAINER_LOG_LEVEL",
                     script.container_log_level.to_string(),
                 )
                 .env("SAGEMAKER_REGION", self.inner.session.region().to_string());
-            if let Some(dir) = &script.source_dir {
-                builder = builder.env("SAGEMAKER_SUBMIT_DIRECTORY", dir.clone());
+            if let Some(dir) =
+                decode("sagemaker_submit_directory").or_else(|| script.source_dir.clone())
+            {
+                builder = builder.env("SAGEMAKER_SUBMIT_DIRECTORY", dir);
             }
         }
         Ok(builder)
@@ -813,4 +950,74 @@ impl LogPrinter {
         let _ = self.done.send(());
         let _ = self.task.await;
     }
+}
+
+/// The code of a job on a backend that runs Python (see `Estimator::source_plan`).
+struct SourcePlan {
+    program: String,
+    submit_dir: String,
+    upload: Option<(StorageUri, SourceContents)>,
+}
+
+enum SourceContents {
+    /// Every entry of `source_dir`, with the directory as the archive root.
+    Dir(std::path::PathBuf),
+    /// The entry point alone, at the archive root.
+    File(std::path::PathBuf),
+    /// Files given in memory (a framework's stand-in for a built-in entry point).
+    Files(Vec<(String, Vec<u8>)>),
+}
+
+/// Packs a [`PythonBundle`] as `sourcedir.tar.gz` and uploads it to `uri` (what `fit` does
+/// for a built-in entry point on a backend that runs Python; models deployed from an
+/// existing artifact need it too).
+pub async fn upload_python_bundle(
+    session: &Session,
+    bundle: &PythonBundle,
+    uri: &StorageUri,
+) -> Result<()> {
+    upload_source(session, &SourceContents::Files(bundle.files.clone()), uri).await
+}
+
+/// Packs `contents` as `sourcedir.tar.gz` and uploads it to `uri`.
+async fn upload_source(
+    session: &Session,
+    contents: &SourceContents,
+    uri: &StorageUri,
+) -> Result<()> {
+    let staging = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let archive = staging.path().join("sourcedir.tar.gz");
+    let root = match contents {
+        SourceContents::Dir(dir) => dir.clone(),
+        SourceContents::File(file) => {
+            let root = staging.path().join("src");
+            std::fs::create_dir(&root).map_err(|e| Error::io(&root, e))?;
+            let name = file.file_name().unwrap_or_default();
+            std::fs::copy(file, root.join(name)).map_err(|e| Error::io(file, e))?;
+            root
+        }
+        SourceContents::Files(files) => {
+            let root = staging.path().join("src");
+            for (rel, bytes) in files {
+                let path = root.join(rel);
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+                }
+                std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
+            }
+            root
+        }
+    };
+    let (root2, archive2) = (root.clone(), archive.clone());
+    tokio::task::spawn_blocking(move || sagemaker_core::artifact::pack_dir(&root2, &archive2))
+        .await
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Internal,
+                format!("packing the source failed: {e}"),
+            )
+        })??;
+    session.store().put_file(&archive, uri).await?;
+    tracing::info!(uri = %uri, "uploaded the job's source");
+    Ok(())
 }

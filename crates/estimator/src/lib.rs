@@ -8,7 +8,8 @@ mod input;
 mod job;
 
 pub use estimator::{
-    Estimator, EstimatorBuilder, EstimatorConfig, FitOptions, HyperparameterEncoding, ScriptMode,
+    Estimator, EstimatorBuilder, EstimatorConfig, FitOptions, HyperparameterEncoding, PythonBundle,
+    ScriptMode, upload_python_bundle,
 };
 pub use input::{Inputs, TrainingInput};
 pub use job::{LOG_TAIL_LINES, TrainingJob};
