@@ -7,6 +7,7 @@ use sagemaker_core::{Error, Result, Session};
 use sagemaker_estimator::{Estimator, HyperparameterEncoding, ScriptMode};
 use serde_json::Value;
 
+use crate::bundle;
 use crate::image_uris::{self, ImageScope};
 use crate::params::{self, Algorithm};
 
@@ -238,12 +239,14 @@ impl SKLearnBuilder {
                 ));
             }
         };
+        let mut builtin = None;
         let script = match Algorithm::from_name(&entry_point) {
             Some(algorithm) if self.source_dir.is_none() => {
                 let given: BTreeMap<String, Value> = self.hyperparameters.iter().cloned().collect();
                 params::validate(algorithm, &given)
                     .map_err(|why| Error::invalid_config("hyperparameters", why))?;
-                ScriptMode::new(entry_point, false)
+                builtin = Some(algorithm);
+                ScriptMode::new(entry_point, false).python_bundle(bundle::python_bundle(algorithm))
             }
             _ if entry_point.ends_with(".py") || self.source_dir.is_some() => {
                 let mut s = ScriptMode::new(entry_point, true);
@@ -267,7 +270,15 @@ impl SKLearnBuilder {
             }
         };
         let script = script.container_log_level(self.container_log_level.unwrap_or(20));
-        self.inner
+        let mut inner = self.inner;
+        if let Some(algorithm) = builtin {
+            // What the containers print, so the job's final metrics are captured on every
+            // backend (on AWS, only `MetricDefinitions` turn log lines into metrics).
+            for (name, regex) in bundle::metric_definitions(algorithm) {
+                inner = inner.metric_definition(name, regex);
+            }
+        }
+        inner
             .image_uri(image_uri)
             .instance_type(instance_type)
             .instance_count(instance_count)

@@ -7,6 +7,7 @@
 //!   (logistic regression on its own L-BFGS solver, which honours `max_iter` and `tol`) and
 //!   writes an artifact with a manifest (algorithm, features, classes, versions).
 
+mod bundle;
 mod container;
 mod data;
 mod estimator;
@@ -16,6 +17,7 @@ mod model;
 mod params;
 mod serving;
 
+pub use bundle::{BUILTIN_MODULE, BUILTIN_MODULE_FILE, metric_definitions, python_bundle};
 pub use container::{SklearnContainer, SklearnModel, TRAIN_SCORE_ROWS};
 pub use estimator::{SKLearn, SKLearnBuilder};
 pub use params::{Algorithm, HyperparameterDef, Task};

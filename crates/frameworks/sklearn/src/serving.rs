@@ -1,7 +1,7 @@
 //! `SKLearnModel` and `SKLearnPredictor`: serving scikit-learn artifacts.
 
 use sagemaker_core::{Error, Result, Session};
-use sagemaker_model::{DeployConfig, Model};
+use sagemaker_model::{DeployConfig, Model, ModelBuilder};
 use sagemaker_predictor::{CsvSerializer, JsonDeserializer, Predictor};
 
 use crate::image_uris::{self, ImageScope};
@@ -37,6 +37,9 @@ pub fn sklearn_predictor<S, D>(predictor: Predictor<S, D>) -> SKLearnPredictor {
 #[derive(Debug, Clone)]
 pub struct SKLearnModel {
     model: Model,
+    /// For a built-in entry point: the builder without the program, so a backend that runs
+    /// Python gets the embedded entry point uploaded and named at deploy time.
+    builtin: Option<(Algorithm, ModelBuilder)>,
 }
 
 impl SKLearnModel {
@@ -52,7 +55,37 @@ impl SKLearnModel {
 
     /// Deploys it (see `Model::deploy`) and returns an [`SKLearnPredictor`].
     pub async fn deploy(&self, config: DeployConfig) -> Result<SKLearnPredictor> {
-        Ok(sklearn_predictor(self.model.deploy(config).await?))
+        let model = self.model_for_backend().await?;
+        Ok(sklearn_predictor(model.deploy(config).await?))
+    }
+
+    /// The model as the session's backend must run it: on a backend that runs Python (AWS),
+    /// a built-in entry point becomes the embedded Python program, uploaded as
+    /// `s3://{default bucket}/{model name}/sourcedir.tar.gz` (the Python SDK's layout).
+    async fn model_for_backend(&self) -> Result<Model> {
+        let session = self.model.session();
+        let Some((algorithm, builder)) = &self.builtin else {
+            return Ok(self.model.clone());
+        };
+        if !session.capabilities().python_scripts {
+            return Ok(self.model.clone());
+        }
+        let name = self
+            .model
+            .name()
+            .unwrap_or_else(|| sagemaker_core::names::name_from_base(crate::IMAGE_REPOSITORY));
+        let bundle = crate::bundle::python_bundle(*algorithm);
+        let uri = sagemaker_core::StorageUri::s3(
+            session.default_bucket().await?,
+            format!("{name}/sourcedir.tar.gz"),
+        );
+        sagemaker_estimator::upload_python_bundle(session, &bundle, &uri).await?;
+        builder
+            .clone()
+            .name(name)
+            .env("SAGEMAKER_PROGRAM", bundle.program.clone())
+            .env("SAGEMAKER_SUBMIT_DIRECTORY", uri.to_string())
+            .build()
     }
 }
 
@@ -154,16 +187,16 @@ impl SKLearnModelBuilder {
             .model_data(model_data)
             .env("SAGEMAKER_CONTAINER_LOG_LEVEL", "20")
             .env("SAGEMAKER_REGION", session.region().to_string());
-        if let Some(entry_point) = &self.entry_point {
-            if Algorithm::from_name(entry_point).is_none() && !entry_point.ends_with(".py") {
-                return Err(Error::invalid_config(
-                    "entry_point",
-                    format!(
-                        "'{entry_point}' is neither a built-in algorithm nor a Python script (.py)"
-                    ),
-                ));
-            }
-            builder = builder.env("SAGEMAKER_PROGRAM", entry_point.clone());
+        if let Some(entry_point) = &self.entry_point
+            && Algorithm::from_name(entry_point).is_none()
+            && !entry_point.ends_with(".py")
+        {
+            return Err(Error::invalid_config(
+                "entry_point",
+                format!(
+                    "'{entry_point}' is neither a built-in algorithm nor a Python script (.py)"
+                ),
+            ));
         }
         for (k, v) in self.env {
             builder = builder.env(k, v);
@@ -174,8 +207,17 @@ impl SKLearnModelBuilder {
         if let Some(name) = self.name {
             builder = builder.name(name);
         }
-        Ok(SKLearnModel {
-            model: builder.session(session).build()?,
-        })
+        let builder = builder.session(session);
+        let builtin = self
+            .entry_point
+            .as_deref()
+            .and_then(Algorithm::from_name)
+            .map(|a| (a, builder.clone()));
+        let model = match &self.entry_point {
+            Some(entry_point) => builder.env("SAGEMAKER_PROGRAM", entry_point.clone()),
+            None => builder,
+        }
+        .build()?;
+        Ok(SKLearnModel { model, builtin })
     }
 }
