@@ -1,8 +1,8 @@
 //! # sagemaker
 //!
 //! The Amazon SageMaker workflow for Rust: `Estimator` → training job → model artifact,
-//! run on an in-process **local backend** (no Docker, no AWS account, no network) or, later,
-//! on SageMaker itself by changing only the [`Session`].
+//! run on an in-process **local backend** (no Docker, no AWS account, no network) or on
+//! SageMaker itself (feature `aws`) by changing only the [`Session`].
 //!
 //! ```
 //! use sagemaker::prelude::*;
@@ -34,7 +34,7 @@
 //! ```
 //!
 //! Features: `local` (default) the local backend; `sklearn` (default) the scikit-learn
-//! framework and its smartcore container.
+//! framework and its smartcore container; `aws` (opt-in) the AWS backend, `AwsSession`.
 
 pub use sagemaker_core::{
     ArtifactStore, Backend, CancellationToken, Capability, Error, ErrorKind, ObjectInfo, Result,
@@ -42,7 +42,7 @@ pub use sagemaker_core::{
 };
 pub use sagemaker_estimator::{
     Estimator, EstimatorBuilder, EstimatorConfig, FitOptions, HyperparameterEncoding, Inputs,
-    ScriptMode, TrainingInput, TrainingJob,
+    PythonBundle, ScriptMode, TrainingInput, TrainingJob,
 };
 
 /// Models and deployment.
@@ -126,8 +126,30 @@ impl LocalSession {
     }
 }
 
+/// The AWS backend (feature `aws`): the same program on Amazon SageMaker.
+///
+/// ```no_run
+/// # async fn run() -> sagemaker::Result<()> {
+/// let session = sagemaker::aws::AwsSession::from_env().await?;
+/// println!("{}", session.default_bucket().await?);
+/// # Ok(())
+/// # }
+/// ```
+#[cfg(feature = "aws")]
+pub mod aws {
+    pub use sagemaker_aws::{
+        AwsBackend, AwsSession, AwsSessionBuilder, MULTIPART_THRESHOLD, PART_SIZE, S3Store,
+        validate_bucket,
+    };
+}
+
+#[cfg(feature = "aws")]
+pub use sagemaker_aws::AwsSession;
+
 /// The names most programs need.
 pub mod prelude {
+    #[cfg(feature = "aws")]
+    pub use crate::AwsSession;
     #[cfg(feature = "local")]
     pub use crate::LocalSession;
     #[cfg(feature = "sklearn")]
