@@ -8,6 +8,7 @@
 use std::process::{Command, ExitCode};
 
 mod bench;
+mod pyenv;
 
 const USAGE: &str = "usage: cargo xtask <command>
 
@@ -55,8 +56,62 @@ pub(crate) fn run(mut cmd: Command) -> ExitCode {
 }
 
 fn test(extra: &[String]) -> ExitCode {
+    match test_all(extra) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(why) => {
+            eprintln!("xtask: {why}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Every layer: the embedded Python entry point under real scikit-learn, then the
+/// workspace's tests with a moto server running (the AWS backend's integration tests), then
+/// the AWS example against the same server. moto is stopped on every path out.
+fn test_all(extra: &[String]) -> Result<(), String> {
+    let venv = pyenv::ensure_venv()?;
+    let root = pyenv::workspace_root();
+    check(
+        Command::new(venv.join("bin/python"))
+            .current_dir(&root)
+            .args([
+                "-m",
+                "unittest",
+                "discover",
+                "-s",
+                "crates/frameworks/sklearn/python",
+                "-p",
+                "test_*.py",
+            ]),
+    )?;
+    let moto = pyenv::Moto::start(&venv)?;
     let mut cmd = cargo();
     cmd.args(["test", "--workspace", "--all-features", "--locked"])
-        .args(extra);
-    run(cmd)
+        .args(extra)
+        .env(MOTO_URL_ENV, &moto.url)
+        // Nothing may reach for the instance metadata service.
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    check(&mut cmd)?;
+    // Built by the `cargo test` above with the same features, so nothing is rebuilt.
+    let example = pyenv::target_dir().join("debug/examples/aws_sklearn");
+    check(
+        Command::new(example)
+            .current_dir(&root)
+            .env(MOTO_URL_ENV, &moto.url)
+            .env("AWS_EC2_METADATA_DISABLED", "true"),
+    )?;
+    drop(moto);
+    Ok(())
+}
+
+/// The environment variable carrying the moto server's URL to tests and the AWS example.
+const MOTO_URL_ENV: &str = "SAGEMAKER_MOTO_URL";
+
+fn check(cmd: &mut Command) -> Result<(), String> {
+    eprintln!("xtask: running {cmd:?}");
+    match cmd.status() {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(format!("{cmd:?} failed: {s}")),
+        Err(e) => Err(format!("cannot run {cmd:?}: {e}")),
+    }
 }
