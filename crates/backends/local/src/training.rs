@@ -405,7 +405,11 @@ impl Inner {
             .with_hyperparameters(spec.hyper_parameters.clone())
             .with_channels(channels)
             .with_environment(env_vars)
-            .with_instance_type(spec.resource_config.instance_type.clone());
+            .with_instance_type(spec.resource_config.instance_type.clone())
+            .with_container_command(
+                spec.algorithm_specification.container_entrypoint.clone(),
+                spec.algorithm_specification.container_arguments.clone(),
+            );
         let train = tokio::task::spawn_blocking(move || {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| container.train(&env)))
         });
