@@ -291,6 +291,53 @@ async fn tampered_or_mismatched_payload_is_refused() {
     assert_eq!(err.kind(), ErrorKind::Validation, "{err}");
 }
 
+/// The job side refuses tampered arguments: run this binary as the job's process would be
+/// run, on an arguments payload whose bytes no longer match their metadata.
+async fn tampered_arguments_are_refused_by_the_job() {
+    use sagemaker::remote::payload::{Identity, Metadata, metadata_for};
+    let dir = tempfile::tempdir().unwrap();
+    let (args, out, output) = (
+        dir.path().join("arguments"),
+        dir.path().join("out"),
+        dir.path().join("output"),
+    );
+    std::fs::create_dir_all(&args).unwrap();
+    let who = Identity {
+        function: add::function().name(),
+        binary_version: add::function().binary_version(),
+    };
+    let meta: Metadata = metadata_for(b"[1,2]", who);
+    std::fs::write(
+        args.join("metadata.json"),
+        serde_json::to_vec(&meta).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(args.join("payload.json"), b"[1,9]").unwrap();
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            sagemaker::remote::FUNCTION_FLAG,
+            who.function,
+            "--binary-version",
+            who.binary_version,
+        ])
+        .env("SM_CHANNEL_ARGUMENTS", &args)
+        .env(sagemaker::remote::OUTPUT_DIR_ENV, &out)
+        .env("SM_OUTPUT_DIR", &output)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(
+        status.code(),
+        Some(3),
+        "the job fails with the SDK's exit code"
+    );
+    let failure = std::fs::read_to_string(output.join("failure")).unwrap();
+    assert!(failure.contains("integrity check failed"), "{failure}");
+    assert!(!out.join("results").exists(), "the function never ran");
+    let exception = std::fs::read_to_string(out.join("exception/payload.json")).unwrap();
+    assert!(exception.contains("Serialization"), "{exception}");
+}
+
 async fn panic_fails_the_job_with_its_message() {
     let e = env();
     let s = on(boom::function(), &e.session);
@@ -473,6 +520,7 @@ fn main() {
         function_error_comes_back_as_its_own_type,
         arguments_that_fail_to_serialize,
         tampered_or_mismatched_payload_is_refused,
+        tampered_arguments_are_refused_by_the_job,
         panic_fails_the_job_with_its_message,
         process_exit_fails_the_job_not_the_caller,
         unregistered_function_is_not_found,
