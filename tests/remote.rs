@@ -73,6 +73,18 @@ fn keyed(m: BTreeMap<Vec<u8>, u8>) -> Result<usize, String> {
     Ok(m.len())
 }
 
+/// Reads what the job was given: a file of the working directory, whether an ignored file
+/// came along, and the dependencies file.
+#[sagemaker::remote(instance_type = "ml.m5.large")]
+fn read_inputs() -> Result<(String, bool, String), String> {
+    let data = std::fs::read_to_string("data/input.txt").map_err(|e| e.to_string())?;
+    let log_came = std::path::Path::new("run.log").exists();
+    let deps_dir = std::env::var("SM_CHANNEL_DEPENDENCIES").map_err(|e| e.to_string())?;
+    let deps = std::fs::read_to_string(std::path::Path::new(&deps_dir).join("requirements.txt"))
+        .map_err(|e| e.to_string())?;
+    Ok((data, log_came, deps))
+}
+
 fn no_settings() -> sagemaker::Result<RemoteSettings> {
     RemoteSettings::builder()
         .instance_type("ml.m5.large")
@@ -338,6 +350,42 @@ async fn tampered_arguments_are_refused_by_the_job() {
     assert!(exception.contains("Serialization"), "{exception}");
 }
 
+async fn workdir_and_dependencies_reach_the_job() {
+    let e = env();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(work.path().join("data")).unwrap();
+    std::fs::create_dir_all(work.path().join("target")).unwrap();
+    std::fs::write(work.path().join("data/input.txt"), "hello").unwrap();
+    std::fs::write(work.path().join("run.log"), "noise").unwrap();
+    std::fs::write(work.path().join("target/big.bin"), "ignored").unwrap();
+    let deps = work.path().join("requirements.txt");
+    std::fs::write(&deps, "smartcore==0.7").unwrap();
+    let s = on(read_inputs::function(), &e.session)
+        .to_builder()
+        .include_local_workdir(true)
+        .custom_file_filter(sagemaker::remote::FileFilter::default().ignoring("*.log"))
+        .dependencies(&deps)
+        .build()
+        .unwrap();
+    let before = std::env::current_dir().unwrap();
+    std::env::set_current_dir(work.path()).unwrap();
+    let got = read_inputs::function().call_with(&s, ()).await;
+    std::env::set_current_dir(before).unwrap();
+    assert_eq!(
+        got.unwrap(),
+        ("hello".to_string(), false, "smartcore==0.7".to_string())
+    );
+    let job = only_job(&e.session).await.training_job_name;
+    let ws = StorageUri::s3("sagemaker-local", &job).join("sm_rf_user_ws");
+    let uploaded = e.session.store().list(&ws).await.unwrap();
+    assert!(
+        uploaded
+            .iter()
+            .all(|o| !o.uri.to_string().contains("target/")),
+        "the filter keeps target/ out: {uploaded:?}"
+    );
+}
+
 async fn panic_fails_the_job_with_its_message() {
     let e = env();
     let s = on(boom::function(), &e.session);
@@ -521,6 +569,7 @@ fn main() {
         arguments_that_fail_to_serialize,
         tampered_or_mismatched_payload_is_refused,
         tampered_arguments_are_refused_by_the_job,
+        workdir_and_dependencies_reach_the_job,
         panic_fails_the_job_with_its_message,
         process_exit_fails_the_job_not_the_caller,
         unregistered_function_is_not_found,
