@@ -693,6 +693,143 @@ pub(crate) async fn outcome<T: DeserializeOwned, E: DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// A remote (non-local) backend that records the specs it is given.
+    struct Recording {
+        store: Arc<sagemaker_local::LocalStore>,
+        specs: Arc<Mutex<Vec<TrainingJobSpec>>>,
+    }
+
+    #[async_trait::async_trait]
+    impl sagemaker_core::Backend for Recording {
+        fn name(&self) -> &str {
+            "recording"
+        }
+        fn capabilities(&self) -> sagemaker_core::Capability {
+            sagemaker_core::Capability::none().with_training(true)
+        }
+        fn region(&self) -> &str {
+            "eu-west-1"
+        }
+        fn store(&self) -> Arc<dyn sagemaker_core::ArtifactStore> {
+            self.store.clone()
+        }
+        async fn default_bucket(&self) -> Result<String> {
+            Ok("bucket".into())
+        }
+        async fn create_training_job(
+            &self,
+            spec: TrainingJobSpec,
+        ) -> Result<TrainingJobDescription> {
+            let d = TrainingJobDescription::from_spec(
+                &spec,
+                "arn".into(),
+                time::OffsetDateTime::now_utc(),
+            );
+            self.specs.lock().unwrap().push(spec);
+            Ok(d)
+        }
+    }
+
+    const WHO: Identity = Identity {
+        function: "my_crate::train",
+        binary_version: "my-crate@1.0.0",
+    };
+
+    fn recording() -> (tempfile::TempDir, Session, Arc<Mutex<Vec<TrainingJobSpec>>>) {
+        let dir = tempfile::tempdir().unwrap();
+        let specs = Arc::new(Mutex::new(Vec::new()));
+        let backend = Recording {
+            store: Arc::new(sagemaker_local::LocalStore::new(dir.path().join("s3"))),
+            specs: specs.clone(),
+        };
+        crate::INIT_CALLED.store(true, Ordering::SeqCst);
+        (dir, Session::new(backend), specs)
+    }
+
+    fn settings(session: &Session) -> crate::RemoteSettingsBuilder {
+        RemoteSettings::builder()
+            .instance_type("ml.m5.large")
+            .session(session.clone())
+    }
+
+    #[tokio::test]
+    async fn remote_backend_uploads_the_binary_and_runs_it() {
+        if !cfg!(all(target_os = "linux", target_arch = "x86_64")) {
+            return;
+        }
+        let (_dir, session, specs) = recording();
+        let exe = std::env::current_exe().unwrap();
+        let s = settings(&session)
+            .image_uri("img:1")
+            .role("arn:aws:iam::1:role/R")
+            .executable(&exe)
+            .build()
+            .unwrap();
+        let job = start_job(&session, &s, WHO, b"[1]".to_vec()).await.unwrap();
+        assert!(job.starts_with("train-"), "{job}");
+        let spec = specs.lock().unwrap().pop().unwrap();
+        let algo = &spec.algorithm_specification;
+        assert_eq!(algo.training_image, "img:1");
+        let file = exe.file_name().unwrap().to_str().unwrap();
+        assert_eq!(algo.container_entrypoint[0], "/bin/sh");
+        assert_eq!(
+            algo.container_entrypoint[3],
+            format!("/opt/ml/input/data/{BOOTSTRAP_CHANNEL}/{file}")
+        );
+        assert_eq!(
+            algo.container_arguments,
+            [
+                FUNCTION_FLAG,
+                WHO.function,
+                "--binary-version",
+                WHO.binary_version
+            ]
+        );
+        let channels: Vec<&str> = spec
+            .input_data_config
+            .iter()
+            .map(|c| c.channel_name.as_str())
+            .collect();
+        assert_eq!(channels, [ARGUMENTS_CHANNEL, BOOTSTRAP_CHANNEL]);
+        assert!(!spec.environment.contains_key(OUTPUT_DIR_ENV));
+        assert_eq!(spec.environment[FUNCTION_ENV], WHO.function);
+        assert_eq!(spec.role_arn.as_deref(), Some("arn:aws:iam::1:role/R"));
+        let uploaded = StorageUri::s3("bucket", &format!("{job}/{BOOTSTRAP_CHANNEL}/{file}"));
+        let listed = session.store().list(&uploaded).await.unwrap();
+        assert_eq!(listed[0].size, std::fs::metadata(&exe).unwrap().len());
+    }
+
+    #[tokio::test]
+    async fn remote_backend_refuses_what_it_cannot_run() {
+        let (dir, session, specs) = recording();
+        let script = dir.path().join("run.sh");
+        std::fs::write(
+            &script,
+            "#!/bin/sh
+echo not an ELF binary
+",
+        )
+        .unwrap();
+        let s = settings(&session)
+            .image_uri("img:1")
+            .executable(&script)
+            .build()
+            .unwrap();
+        let e = start_job(&session, &s, WHO, b"[1]".to_vec())
+            .await
+            .unwrap_err();
+        assert_eq!(e.context(context::FIELD), Some("executable"), "{e}");
+        assert!(e.message().contains("cross-compile"), "{e}");
+
+        let s = settings(&session).build().unwrap();
+        let e = start_job(&session, &s, WHO, b"[1]".to_vec())
+            .await
+            .unwrap_err();
+        assert_eq!(e.context(context::FIELD), Some("image_uri"), "{e}");
+        assert!(specs.lock().unwrap().is_empty());
+    }
 
     #[test]
     fn job_base_names() {
