@@ -796,7 +796,7 @@ mod tests {
         assert!(!spec.environment.contains_key(OUTPUT_DIR_ENV));
         assert_eq!(spec.environment[FUNCTION_ENV], WHO.function);
         assert_eq!(spec.role_arn.as_deref(), Some("arn:aws:iam::1:role/R"));
-        let uploaded = StorageUri::s3("bucket", &format!("{job}/{BOOTSTRAP_CHANNEL}/{file}"));
+        let uploaded = StorageUri::s3("bucket", format!("{job}/{BOOTSTRAP_CHANNEL}/{file}"));
         let listed = session.store().list(&uploaded).await.unwrap();
         assert_eq!(listed[0].size, std::fs::metadata(&exe).unwrap().len());
     }
