@@ -529,10 +529,24 @@ async fn map_runs_at_most_max_parallel_jobs_at_once() {
     assert_eq!(values, vec![1, 4, 9, 16, 25, 36]);
 
     // Each job's life, from creation to its end: never more than 2 overlap.
-    let futures = sagemaker::remote::list_futures(square::function(), "square", &e.session)
+    let futures = exec
+        .list_futures(square::function(), "square")
         .await
         .unwrap();
     assert_eq!(futures.len(), 6);
+    assert!(
+        exec.list_futures(add::function(), "square")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let again = exec
+        .get_future(square::function(), &futures[0].job_name().unwrap())
+        .await
+        .unwrap();
+    assert!(again.done().await.unwrap());
+    let value = again.result(None).await.unwrap();
+    assert!(values.contains(&value), "{value} is one of {values:?}");
     let mut spans = Vec::new();
     for f in &futures {
         let d = e

@@ -482,6 +482,35 @@ impl RemoteExecutor {
         Ok(out)
     }
 
+    /// A future on an existing job of `f` on this executor's session (see [`get_future`]).
+    pub async fn get_future<A, T, E>(
+        &self,
+        f: &'static RemoteFunction<A, T, E>,
+        job_name: &str,
+    ) -> Result<RemoteFuture<T, E>>
+    where
+        A: Serialize + DeserializeOwned + Send + 'static,
+        T: Serialize + DeserializeOwned + Send + 'static,
+        E: Serialize + DeserializeOwned + Send + 'static,
+    {
+        get_future(f, job_name, &self.inner.session).await
+    }
+
+    /// Futures on the jobs of `f` on this executor's session whose names start with
+    /// `job_name_prefix` (see [`list_futures`]).
+    pub async fn list_futures<A, T, E>(
+        &self,
+        f: &'static RemoteFunction<A, T, E>,
+        job_name_prefix: &str,
+    ) -> Result<Vec<RemoteFuture<T, E>>>
+    where
+        A: Serialize + DeserializeOwned + Send + 'static,
+        T: Serialize + DeserializeOwned + Send + 'static,
+        E: Serialize + DeserializeOwned + Send + 'static,
+    {
+        list_futures(f, job_name_prefix, &self.inner.session).await
+    }
+
     /// Accepts no more calls; with `wait`, returns once every submitted call has finished.
     pub async fn shutdown(&self, wait: bool) {
         self.inner.shut_down.store(true, Ordering::SeqCst);
