@@ -89,6 +89,51 @@ pub mod sklearn {
 #[cfg(feature = "sklearn")]
 pub use sagemaker_sklearn::SKLearn;
 
+/// Runs a function as a training job when called: see [`mod@remote`].
+pub use sagemaker_remote_macros::remote;
+
+/// Remote functions: `#[sagemaker::remote]`, [`remote::RemoteExecutor`], [`remote::init`].
+///
+/// ```no_run
+/// #[sagemaker::remote(instance_type = "ml.m5.large")]
+/// fn add(a: i64, b: i64) -> Result<i64, String> {
+///     a.checked_add(b).ok_or_else(|| "overflow".to_string())
+/// }
+///
+/// #[tokio::main]
+/// async fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     sagemaker::remote::init(); // first: in the job's process this runs `add` and exits
+///     assert_eq!(add(2, 3).await?, 5); // a training job on the default local session
+///     Ok(())
+/// }
+/// ```
+pub mod remote {
+    pub use sagemaker_remote::{
+        ARGUMENTS_CHANNEL, BOOTSTRAP_CHANNEL, DEPENDENCIES_CHANNEL, FUNCTION_ENV, FUNCTION_FLAG,
+        FileFilter, LOCAL_IMAGE, MAX_KEEP_ALIVE, MAX_RUNTIME_LIMIT, OUTPUT_DIR_ENV,
+        RemoteContainer, RemoteError, RemoteExecutor, RemoteExecutorBuilder, RemoteFunction,
+        RemoteFuture, RemoteSettings, RemoteSettingsBuilder, WORKDIR_CHANNEL, default_session,
+        get_future, instance_cpus, is_initialized, is_linux_x86_64_elf, list_futures, payload,
+        registered_functions, set_default_session,
+    };
+
+    #[doc(hidden)]
+    pub use sagemaker_remote::__private;
+
+    /// Call this first thing in `main` (before anything else runs, even argument parsing).
+    ///
+    /// A remote call runs this same binary as the job's process; in that process `init` runs
+    /// the requested function, stores its result and exits, so the rest of `main` never runs
+    /// there. In any other process it returns at once, after making
+    /// [`LocalSession::new()`](crate::LocalSession::new) (with the SDK's containers, the
+    /// remote-function one included) the default session of remote calls.
+    pub fn init() {
+        #[cfg(feature = "local")]
+        sagemaker_remote::set_default_session(crate::LocalSession::new);
+        sagemaker_remote::init();
+    }
+}
+
 /// Local sessions with the SDK's containers registered (the scikit-learn one with the
 /// `sklearn` feature), mirroring Python's `LocalSession()`.
 ///
@@ -114,9 +159,14 @@ impl LocalSession {
         Self::builder().build()
     }
 
-    /// A builder (root, region, more containers) with the SDK's containers registered.
+    /// A builder (root, region, more containers) with the SDK's containers registered: the
+    /// remote-function one (image [`remote::LOCAL_IMAGE`]) and, with the `sklearn` feature,
+    /// the scikit-learn one.
     pub fn builder() -> sagemaker_local::LocalSessionBuilder {
-        let builder = sagemaker_local::LocalSession::builder();
+        let builder = sagemaker_local::LocalSession::builder().container(
+            sagemaker_remote::LOCAL_IMAGE,
+            sagemaker_remote::RemoteContainer::new(),
+        );
         #[cfg(feature = "sklearn")]
         let builder = builder.container(
             sagemaker_sklearn::IMAGE_REPOSITORY,

@@ -82,6 +82,10 @@ pub struct TrainingEnv {
     pub environment: BTreeMap<String, String>,
     /// The instance type.
     pub instance_type: String,
+    /// The job's `ContainerEntrypoint` (empty: the image's own entry point).
+    pub container_entrypoint: Vec<String>,
+    /// The job's `ContainerArguments`.
+    pub container_arguments: Vec<String>,
     reporter: Arc<dyn TrainingReporter>,
     stop: Arc<AtomicBool>,
 }
@@ -94,6 +98,8 @@ impl std::fmt::Debug for TrainingEnv {
             .field("hyperparameters", &self.hyperparameters)
             .field("channels", &self.channels)
             .field("instance_type", &self.instance_type)
+            .field("container_entrypoint", &self.container_entrypoint)
+            .field("container_arguments", &self.container_arguments)
             .finish_non_exhaustive()
     }
 }
@@ -113,6 +119,8 @@ impl TrainingEnv {
             channels: BTreeMap::new(),
             environment: BTreeMap::new(),
             instance_type: "local".to_string(),
+            container_entrypoint: Vec::new(),
+            container_arguments: Vec::new(),
             reporter,
             stop,
         }
@@ -139,6 +147,17 @@ impl TrainingEnv {
     /// Sets the instance type.
     pub fn with_instance_type(mut self, instance_type: impl Into<String>) -> Self {
         self.instance_type = instance_type.into();
+        self
+    }
+
+    /// Sets the `ContainerEntrypoint` and `ContainerArguments` of the job.
+    pub fn with_container_command(
+        mut self,
+        entrypoint: Vec<String>,
+        arguments: Vec<String>,
+    ) -> Self {
+        self.container_entrypoint = entrypoint;
+        self.container_arguments = arguments;
         self
     }
 

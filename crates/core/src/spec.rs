@@ -208,6 +208,13 @@ pub struct AlgorithmSpecification {
     /// Metrics to scrape from the log.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub metric_definitions: Vec<MetricDefinition>,
+    /// `ContainerEntrypoint`: the program (and its first arguments) the container runs
+    /// instead of the image's own entry point. Empty: the image's entry point.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub container_entrypoint: Vec<String>,
+    /// `ContainerArguments`: the arguments given to the entry point.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub container_arguments: Vec<String>,
 }
 
 /// `S3DataSource`.
@@ -1126,6 +1133,8 @@ mod tests {
                 training_image: "img".into(),
                 training_input_mode: TrainingInputMode::File,
                 metric_definitions: vec![],
+                container_entrypoint: Vec::new(),
+                container_arguments: Vec::new(),
             },
             role_arn: None,
             input_data_config: vec![],

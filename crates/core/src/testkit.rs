@@ -160,6 +160,8 @@ fn spec(
             training_image: image.to_string(),
             training_input_mode: TrainingInputMode::File,
             metric_definitions: vec![],
+            container_entrypoint: Vec::new(),
+            container_arguments: Vec::new(),
         },
         role_arn: Some("arn:aws:iam::000000000000:role/SageMakerRole".into()),
         input_data_config: vec![Channel {

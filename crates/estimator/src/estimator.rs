@@ -659,6 +659,8 @@ impl Estimator {
                 training_image: c.image_uri.clone(),
                 training_input_mode: single_mode.unwrap_or(c.input_mode),
                 metric_definitions: c.metric_definitions.clone(),
+                container_entrypoint: Vec::new(),
+                container_arguments: Vec::new(),
             },
             role_arn: c.role.clone(),
             input_data_config: channels,

@@ -373,6 +373,12 @@ fn training_description(
                     regex: m.regex().unwrap_or_default().to_string(),
                 })
                 .collect(),
+            container_entrypoint: algo
+                .map(|a| a.container_entrypoint().to_vec())
+                .unwrap_or_default(),
+            container_arguments: algo
+                .map(|a| a.container_arguments().to_vec())
+                .unwrap_or_default(),
         },
         role_arn: present(out.role_arn()),
         input_data_config: out
@@ -697,6 +703,14 @@ impl Backend for AwsBackend {
                     .training_input_mode(algo.training_input_mode.as_str().into())
                     .set_metric_definitions(
                         (!metric_definitions.is_empty()).then_some(metric_definitions),
+                    )
+                    .set_container_entrypoint(
+                        (!algo.container_entrypoint.is_empty())
+                            .then(|| algo.container_entrypoint.clone()),
+                    )
+                    .set_container_arguments(
+                        (!algo.container_arguments.is_empty())
+                            .then(|| algo.container_arguments.clone()),
                     )
                     .build(),
             )

@@ -230,7 +230,7 @@ impl Inner {
                     format!("channel '{}' is given twice", channel.channel_name),
                 ));
             }
-            names::validate_name("channel", &channel.channel_name)?;
+            validate_channel_name(&channel.channel_name)?;
             channel_files.push((channel.channel_name.clone(), self.channel_files(channel)?));
         }
         self.store
@@ -405,7 +405,11 @@ impl Inner {
             .with_hyperparameters(spec.hyper_parameters.clone())
             .with_channels(channels)
             .with_environment(env_vars)
-            .with_instance_type(spec.resource_config.instance_type.clone());
+            .with_instance_type(spec.resource_config.instance_type.clone())
+            .with_container_command(
+                spec.algorithm_specification.container_entrypoint.clone(),
+                spec.algorithm_specification.container_arguments.clone(),
+            );
         let train = tokio::task::spawn_blocking(move || {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| container.train(&env)))
         });
@@ -627,6 +631,27 @@ fn metric_regexes(spec: &TrainingJobSpec) -> Result<Vec<(String, regex::Regex)>>
         .collect()
 }
 
+/// `ChannelName` as SageMaker accepts it: 1 to 64 of `[A-Za-z0-9._-]` (the Python SDK's
+/// remote functions use `sm_rf_user_ws`, so underscores must pass).
+fn validate_channel_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorKind::Validation,
+            format!(
+                "invalid channel name '{name}': it must be 1 to 64 characters of [A-Za-z0-9._-]"
+            ),
+        )
+        .with_context(sagemaker_core::error::context::RESOURCE, name))
+    }
+}
+
 fn not_in_progress(name: &str, status: TrainingJobStatus) -> Error {
     Error::new(
         ErrorKind::Validation,
@@ -815,6 +840,19 @@ impl JobLog {
         match metrics.iter_mut().find(|x| x.metric_name == name) {
             Some(existing) => *existing = m,
             None => metrics.push(m),
+        }
+    }
+}
+
+#[cfg(test)]
+mod channel_name_tests {
+    #[test]
+    fn channel_names_follow_sagemaker() {
+        for ok in ["training", "sm_rf_user_ws", "a.b-c_d", &"x".repeat(64)] {
+            super::validate_channel_name(ok).unwrap();
+        }
+        for bad in ["", "a b", "a/b", &"x".repeat(65)] {
+            assert!(super::validate_channel_name(bad).is_err(), "{bad:?}");
         }
     }
 }

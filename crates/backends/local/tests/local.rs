@@ -235,6 +235,8 @@ fn base_spec(name: &str, data: StorageUri) -> TrainingJobSpec {
             training_image: IMAGE.into(),
             training_input_mode: TrainingInputMode::File,
             metric_definitions: vec![],
+            container_entrypoint: Vec::new(),
+            container_arguments: Vec::new(),
         },
         role_arn: None,
         input_data_config: vec![Channel {

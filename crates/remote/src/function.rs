@@ -1,0 +1,855 @@
+//! `RemoteFunction`: a registered function, how a call becomes a training job, and how the
+//! job's outcome comes back.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::atomic::Ordering;
+
+use sagemaker_core::error::context;
+use sagemaker_core::spec::*;
+use sagemaker_core::{Error, ErrorKind, Result, Session, StorageUri, names};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::payload::{self, Identity, PayloadKind};
+use crate::settings::RemoteSettings;
+
+/// The image URI the local backend runs remote functions under (the facade's
+/// `LocalSession` registers [`crate::RemoteContainer`] for it).
+pub const LOCAL_IMAGE: &str = "sagemaker-rust-remote-function";
+/// The first container argument of a remote-function job; [`crate::init`] looks for it.
+pub const FUNCTION_FLAG: &str = "--sagemaker-remote-function";
+/// The job environment variable naming the function (how jobs are recognised).
+pub const FUNCTION_ENV: &str = "SAGEMAKER_REMOTE_FUNCTION_NAME";
+/// The job environment variable giving the job's payload directory on a local store.
+pub const OUTPUT_DIR_ENV: &str = "SAGEMAKER_REMOTE_OUTPUT_DIR";
+/// The input channel holding the arguments.
+pub const ARGUMENTS_CHANNEL: &str = "arguments";
+/// The input channel holding the uploaded executable (remote backends).
+pub const BOOTSTRAP_CHANNEL: &str = "sagemaker_remote_function_bootstrap";
+/// The input channel holding the working directory (`include_local_workdir`).
+pub const WORKDIR_CHANNEL: &str = "sm_rf_user_ws";
+/// The input channel holding the `dependencies` file.
+pub const DEPENDENCIES_CHANNEL: &str = "dependencies";
+
+/// What a remote call returns when it fails: the function's own error, or the SDK's.
+///
+/// Neither is lost: [`RemoteError::Function`] is exactly the `E` the function returned in
+/// the job (deserialized), [`RemoteError::Sdk`] is an [`Error`] of the SDK
+/// ([`ErrorKind::JobFailed`] for a crash, a panic or `std::process::exit`, with the job's
+/// failure reason and log tail; [`ErrorKind::Timeout`]; [`ErrorKind::Cancelled`];
+/// [`ErrorKind::Serialization`] for a payload that fails its integrity or version check; ...).
+#[derive(Debug)]
+pub enum RemoteError<E> {
+    /// The function ran and returned `Err(e)`.
+    Function(E),
+    /// The job could not run the function to its end, or its payloads were refused.
+    Sdk(Error),
+}
+
+impl<E> RemoteError<E> {
+    /// The function's error, if that is what this is.
+    pub fn into_function(self) -> Option<E> {
+        match self {
+            RemoteError::Function(e) => Some(e),
+            RemoteError::Sdk(_) => None,
+        }
+    }
+
+    /// The SDK's error, if that is what this is.
+    pub fn sdk(&self) -> Option<&Error> {
+        match self {
+            RemoteError::Function(_) => None,
+            RemoteError::Sdk(e) => Some(e),
+        }
+    }
+
+    /// The SDK error's kind (`None` for the function's own error).
+    pub fn kind(&self) -> Option<ErrorKind> {
+        self.sdk().map(Error::kind)
+    }
+}
+
+impl<E> From<Error> for RemoteError<E> {
+    fn from(e: Error) -> Self {
+        RemoteError::Sdk(e)
+    }
+}
+
+impl<E: fmt::Debug> fmt::Display for RemoteError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RemoteError::Function(e) => write!(f, "the remote function returned an error: {e:?}"),
+            RemoteError::Sdk(e) => fmt::Display::fmt(e, f),
+        }
+    }
+}
+
+impl<E: fmt::Debug> std::error::Error for RemoteError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RemoteError::Function(_) => None,
+            RemoteError::Sdk(e) => Some(e),
+        }
+    }
+}
+
+/// The exception payload: the function's error or an SDK error raised in the job.
+#[derive(Serialize, Deserialize)]
+pub(crate) enum Exception<E> {
+    Function(E),
+    Sdk { kind: String, message: String },
+}
+
+pub(crate) fn kind_name(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Serialization => "Serialization",
+        ErrorKind::NotFound => "NotFound",
+        ErrorKind::InvalidConfig => "InvalidConfig",
+        ErrorKind::Io => "Io",
+        _ => "Internal",
+    }
+}
+
+fn kind_from_name(name: &str) -> ErrorKind {
+    match name {
+        "Serialization" => ErrorKind::Serialization,
+        "NotFound" => ErrorKind::NotFound,
+        "InvalidConfig" => ErrorKind::InvalidConfig,
+        "Io" => ErrorKind::Io,
+        _ => ErrorKind::Internal,
+    }
+}
+
+/// What running a function on a payload gave (the job side).
+#[doc(hidden)]
+pub enum RunOutcome {
+    /// The function returned `Ok`; the serialized value.
+    Returned(Vec<u8>),
+    /// The function returned `Err`; the serialized exception and a one-line summary.
+    Raised(Vec<u8>, String),
+    /// The SDK failed around the function (arguments or result could not be (de)serialized).
+    Failed(Error),
+}
+
+/// A registered remote function, the job side's entry (the macro submits these).
+#[doc(hidden)]
+pub struct Registration {
+    pub(crate) name: &'static str,
+    pub(crate) binary_version: &'static str,
+    pub(crate) run: fn(&[u8]) -> RunOutcome,
+}
+
+impl Registration {
+    /// A registration.
+    pub const fn new(
+        name: &'static str,
+        binary_version: &'static str,
+        run: fn(&[u8]) -> RunOutcome,
+    ) -> Self {
+        Registration {
+            name,
+            binary_version,
+            run,
+        }
+    }
+}
+
+inventory::collect!(Registration);
+
+/// The names of every function registered in this binary, sorted.
+pub fn registered_functions() -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = inventory::iter::<Registration>
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+pub(crate) fn find_registration(name: &str) -> Option<&'static Registration> {
+    inventory::iter::<Registration>
+        .into_iter()
+        .find(|r| r.name == name)
+}
+
+/// A function that runs as a training job: what `#[remote]` generates (reach it as
+/// `my_fn::function()`). `A` is the tuple of its arguments, `T` and `E` its `Result` types.
+pub struct RemoteFunction<A, T, E> {
+    name: &'static str,
+    binary_version: &'static str,
+    settings: fn() -> Result<RemoteSettings>,
+    body: fn(A) -> std::result::Result<T, E>,
+}
+
+impl<A, T, E> fmt::Debug for RemoteFunction<A, T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RemoteFunction")
+            .field("name", &self.name)
+            .field("binary_version", &self.binary_version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<A, T, E> RemoteFunction<A, T, E>
+where
+    A: Serialize + DeserializeOwned + Send + 'static,
+    T: Serialize + DeserializeOwned + Send + 'static,
+    E: Serialize + DeserializeOwned + Send + 'static,
+{
+    /// A function registered under `name` by the binary `binary_version`
+    /// (`{crate}@{version}`). `#[remote]` writes this; by hand it addresses a function by
+    /// name (the job fails with `NotFound` if the binary does not register it).
+    pub const fn new(
+        name: &'static str,
+        binary_version: &'static str,
+        settings: fn() -> Result<RemoteSettings>,
+        body: fn(A) -> std::result::Result<T, E>,
+    ) -> Self {
+        RemoteFunction {
+            name,
+            binary_version,
+            settings,
+            body,
+        }
+    }
+
+    /// The registered name (`module::path::function`).
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The binary version recorded in payloads (`{crate}@{version}`).
+    pub fn binary_version(&self) -> &'static str {
+        self.binary_version
+    }
+
+    /// The settings given to `#[remote]`.
+    pub fn settings(&self) -> Result<RemoteSettings> {
+        (self.settings)()
+    }
+
+    pub(crate) fn identity(&self) -> Identity {
+        Identity {
+            function: self.name,
+            binary_version: self.binary_version,
+        }
+    }
+
+    /// Runs the function here, in this process (no job): for tests and debugging.
+    pub fn call_local(&self, args: A) -> std::result::Result<T, E> {
+        (self.body)(args)
+    }
+
+    /// Runs the function as a training job with the settings of `#[remote]` and returns its
+    /// value (what calling the generated `async fn` does).
+    pub async fn call(&'static self, args: A) -> std::result::Result<T, RemoteError<E>> {
+        let settings = self.settings()?;
+        self.call_with(&settings, args).await
+    }
+
+    /// Runs the function as a training job with other settings.
+    pub async fn call_with(
+        &'static self,
+        settings: &RemoteSettings,
+        args: A,
+    ) -> std::result::Result<T, RemoteError<E>> {
+        let bytes = encode_arguments(self.name, &args)?;
+        let session = resolve_session(settings)?;
+        let job = start_job(&session, settings, self.identity(), bytes).await?;
+        let d = session
+            .wait_for_training_job(&job, &sagemaker_core::WaitConfig::default())
+            .await?;
+        outcome(&session, self.identity(), &d).await
+    }
+
+    /// The job side: decodes the arguments, runs the body, encodes what it returned.
+    #[doc(hidden)]
+    pub fn run_payload(&self, payload: &[u8]) -> RunOutcome {
+        let args: A = match serde_json::from_slice(payload) {
+            Ok(a) => a,
+            Err(e) => {
+                return RunOutcome::Failed(Error::new(
+                    ErrorKind::Serialization,
+                    format!(
+                        "the arguments of '{}' do not decode as its parameter types: {e}",
+                        self.name
+                    ),
+                ));
+            }
+        };
+        match (self.body)(args) {
+            Ok(v) => match serde_json::to_vec(&v) {
+                Ok(b) => RunOutcome::Returned(b),
+                Err(e) => RunOutcome::Failed(Error::new(
+                    ErrorKind::Serialization,
+                    format!(
+                        "the value returned by '{}' cannot be serialized: {e}",
+                        self.name
+                    ),
+                )),
+            },
+            Err(err) => match serde_json::to_vec(&Exception::<&E>::Function(&err)) {
+                Ok(b) => {
+                    let mut summary = serde_json::to_string(&err).unwrap_or_default();
+                    if summary.len() > 500 {
+                        let mut cut = 500;
+                        while !summary.is_char_boundary(cut) {
+                            cut -= 1;
+                        }
+                        summary.truncate(cut);
+                        summary.push_str("...");
+                    }
+                    RunOutcome::Raised(b, summary)
+                }
+                Err(e) => RunOutcome::Failed(Error::new(
+                    ErrorKind::Serialization,
+                    format!(
+                        "the error returned by '{}' cannot be serialized: {e}",
+                        self.name
+                    ),
+                )),
+            },
+        }
+    }
+}
+
+/// Serializes arguments; a failure is a `Serialization` error naming the function.
+pub(crate) fn encode_arguments<A: Serialize>(name: &str, args: &A) -> Result<Vec<u8>> {
+    serde_json::to_vec(args).map_err(|e| {
+        Error::new(
+            ErrorKind::Serialization,
+            format!("the arguments of remote function '{name}' cannot be serialized: {e}"),
+        )
+        .with_source(e)
+    })
+}
+
+/// The session of `settings`, else the process default.
+pub(crate) fn resolve_session(settings: &RemoteSettings) -> Result<Session> {
+    match settings.session() {
+        Some(s) => Ok(s.clone()),
+        None => crate::default_session(),
+    }
+}
+
+/// A job name base from a function name: its last path segment, leading non-alphanumerics
+/// removed, other invalid characters replaced by `-` (as the Python SDK does).
+pub(crate) fn sanitize_base(name: &str) -> String {
+    let short = name.rsplit("::").next().unwrap_or(name);
+    let trimmed = short.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
+    trimmed
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
+}
+
+/// Whether `bytes` start a Linux x86-64 ELF executable.
+pub fn is_linux_x86_64_elf(bytes: &[u8]) -> bool {
+    bytes.len() >= 20
+        && bytes[..4] == *b"\x7fELF"
+        && bytes[4] == 2 // 64-bit
+        && bytes[5] == 1 // little endian
+        && (bytes[7] == 0 || bytes[7] == 3) // System V or Linux ABI
+        && u16::from_le_bytes([bytes[18], bytes[19]]) == 0x3e // x86-64
+}
+
+/// The payload prefix of a job: `{S3OutputPath}/{job name}`.
+pub(crate) fn job_base(d: &TrainingJobDescription) -> StorageUri {
+    d.output_data_config
+        .s3_output_path
+        .join(&d.training_job_name)
+}
+
+/// Uploads the arguments and whatever else the job needs, then creates the training job.
+/// Returns the job name.
+pub(crate) async fn start_job(
+    session: &Session,
+    settings: &RemoteSettings,
+    who: Identity,
+    arguments: Vec<u8>,
+) -> Result<String> {
+    if !crate::INIT_CALLED.load(Ordering::SeqCst) {
+        return Err(Error::new(
+            ErrorKind::InvalidConfig,
+            "sagemaker::remote::init() was not called: call it first thing in main, so that \
+             the job's process (this same binary) runs the function instead of main",
+        )
+        .with_context(context::FIELD, "init"));
+    }
+    let backend = session.backend();
+    let local = backend.name() == "local";
+    if local && settings.use_spot_instances() {
+        return Err(Error::unsupported(
+            "local",
+            "spot training (use_spot_instances)",
+        ));
+    }
+    let base_name = settings
+        .job_name_prefix()
+        .map(sanitize_base)
+        .unwrap_or_else(|| sanitize_base(who.function));
+    let job_name = names::name_from_base(&base_name);
+    let root = match settings.s3_root_uri() {
+        Some(r) => r.clone(),
+        None => StorageUri::s3(session.default_bucket().await?, ""),
+    };
+    let base = root.join(&job_name);
+    let store = session.store();
+    payload::put(
+        store.as_ref(),
+        &base,
+        PayloadKind::Arguments,
+        arguments,
+        who,
+    )
+    .await?;
+
+    let channel = |name: &str, uri: StorageUri| Channel {
+        channel_name: name.to_string(),
+        data_source: DataSource {
+            s3_data_source: S3DataSource {
+                s3_data_type: S3DataType::S3Prefix,
+                s3_uri: uri,
+                s3_data_distribution_type: S3DataDistributionType::FullyReplicated,
+            },
+        },
+        content_type: None,
+        compression_type: None,
+        record_wrapper_type: None,
+        input_mode: None,
+    };
+    let mut channels = vec![channel(
+        ARGUMENTS_CHANNEL,
+        payload::dir_uri(&base, PayloadKind::Arguments),
+    )];
+    if let Some(dep) = settings.dependencies() {
+        let file = dep
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("dependencies");
+        let uri = base.join(DEPENDENCIES_CHANNEL);
+        store.put_file(dep, &uri.join(file)).await?;
+        channels.push(channel(DEPENDENCIES_CHANNEL, uri));
+    }
+    if settings.include_local_workdir() {
+        let uri = base.join(WORKDIR_CHANNEL);
+        let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+        let filter = settings.custom_file_filter();
+        let mut n = 0usize;
+        for (file, rel) in walk(&cwd, &filter)? {
+            store.put_file(&file, &uri.join(&rel)).await?;
+            n += 1;
+        }
+        if n == 0 {
+            return Err(Error::invalid_config(
+                "include_local_workdir",
+                format!("no file of {} passes the file filter", cwd.display()),
+            ));
+        }
+        channels.push(channel(WORKDIR_CHANNEL, uri));
+    }
+
+    let mut environment = settings.environment_variables().clone();
+    environment.insert(FUNCTION_ENV.to_string(), who.function.to_string());
+    let arguments = vec![
+        FUNCTION_FLAG.to_string(),
+        who.function.to_string(),
+        "--binary-version".to_string(),
+        who.binary_version.to_string(),
+    ];
+    let (image, entrypoint) = if local {
+        let exe = std::env::current_exe().map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("cannot find the current executable: {e}"),
+            )
+        })?;
+        if let Some(dir) = store.local_path(&base) {
+            environment.insert(OUTPUT_DIR_ENV.to_string(), dir.display().to_string());
+        }
+        (
+            settings.image_uri().unwrap_or(LOCAL_IMAGE).to_string(),
+            vec![exe.display().to_string()],
+        )
+    } else {
+        let image = settings.image_uri().ok_or_else(|| {
+            Error::invalid_config(
+                "image_uri",
+                format!(
+                    "is required on the {} backend for now (the scikit-learn image default comes with the AWS integration)",
+                    backend.name()
+                ),
+            )
+        })?;
+        let exe = match settings.executable() {
+            Some(p) => p.to_path_buf(),
+            None => std::env::current_exe().map_err(|e| {
+                Error::new(
+                    ErrorKind::Io,
+                    format!("cannot find the current executable: {e}"),
+                )
+            })?,
+        };
+        let entry = upload_executable(session, &exe, &base).await?;
+        channels.push(channel(BOOTSTRAP_CHANNEL, base.join(BOOTSTRAP_CHANNEL)));
+        (image.to_string(), entry)
+    };
+
+    let spec = TrainingJobSpec {
+        training_job_name: job_name.clone(),
+        algorithm_specification: AlgorithmSpecification {
+            training_image: image,
+            training_input_mode: TrainingInputMode::File,
+            metric_definitions: Vec::new(),
+            container_entrypoint: entrypoint,
+            container_arguments: arguments,
+        },
+        role_arn: settings.role().map(str::to_string),
+        input_data_config: channels,
+        output_data_config: OutputDataConfig {
+            s3_output_path: root,
+            kms_key_id: None,
+        },
+        resource_config: ResourceConfig {
+            instance_count: settings.instance_count(),
+            instance_type: settings.instance_type().to_string(),
+            volume_size_in_gb: settings.volume_size(),
+        },
+        stopping_condition: StoppingCondition {
+            max_runtime_in_seconds: settings.max_runtime_in_seconds(),
+        },
+        hyper_parameters: Default::default(),
+        environment,
+        tags: settings.tags().to_vec(),
+    };
+    backend.create_training_job(spec).await?;
+    tracing::info!(target: "sagemaker::remote", job = %job_name, function = who.function, "remote function job created");
+    Ok(job_name)
+}
+
+/// Uploads the executable for a remote backend after checking it is a Linux x86-64 ELF
+/// file; returns the entry point that makes it executable and runs it.
+async fn upload_executable(
+    session: &Session,
+    exe: &Path,
+    base: &StorageUri,
+) -> Result<Vec<String>> {
+    let bytes = tokio::fs::read(exe).await.map_err(|e| Error::io(exe, e))?;
+    if !is_linux_x86_64_elf(&bytes) {
+        return Err(Error::invalid_config(
+            "executable",
+            format!(
+                "{} is not a Linux x86-64 executable, so SageMaker cannot run it; cross-compile \
+                 (e.g. `cargo build --release --target x86_64-unknown-linux-gnu`) and pass the \
+                 binary with RemoteSettings::builder().executable(path)",
+                exe.display()
+            ),
+        ));
+    }
+    let file = exe
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("remote-function")
+        .to_string();
+    let size = bytes.len();
+    session
+        .store()
+        .put_bytes(bytes, &base.join(BOOTSTRAP_CHANNEL).join(&file))
+        .await?;
+    tracing::info!(target: "sagemaker::remote", bytes = size, "uploaded the executable ({:.1} MB)", size as f64 / 1e6);
+    let path = format!("/opt/ml/input/data/{BOOTSTRAP_CHANNEL}/{file}");
+    Ok(vec![
+        "/bin/sh".into(),
+        "-c".into(),
+        "chmod +x \"$0\" && exec \"$0\" \"$@\"".into(),
+        path,
+    ])
+}
+
+/// Every regular file under `dir` that `filter` keeps, with its `/`-separated relative path,
+/// sorted. Ignored directories are not entered.
+fn walk(
+    dir: &Path,
+    filter: &crate::settings::FileFilter,
+) -> Result<Vec<(std::path::PathBuf, String)>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))? {
+            let entry = entry.map_err(|e| Error::io(&d, e))?;
+            let path = entry.path();
+            let ft = entry.file_type().map_err(|e| Error::io(&path, e))?;
+            let rel = path
+                .strip_prefix(dir)
+                .unwrap_or(&path)
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            if !filter.keeps(&rel) {
+                continue;
+            }
+            if ft.is_dir() {
+                stack.push(path);
+            } else if ft.is_file() {
+                out.push((path, rel));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Turns a terminal job into the call's outcome.
+pub(crate) async fn outcome<T: DeserializeOwned, E: DeserializeOwned>(
+    session: &Session,
+    who: Identity,
+    d: &TrainingJobDescription,
+) -> std::result::Result<T, RemoteError<E>> {
+    let base = job_base(d);
+    let store = session.store();
+    let name = d.training_job_name.as_str();
+    match d.training_job_status {
+        TrainingJobStatus::Completed => {
+            let bytes = payload::get(store.as_ref(), &base, PayloadKind::Results, who).await?;
+            serde_json::from_slice(&bytes).map_err(|e| {
+                RemoteError::Sdk(
+                    Error::new(
+                        ErrorKind::Serialization,
+                        format!(
+                            "the value returned by '{}' in job {name} does not decode as the return type: {e}",
+                            who.function
+                        ),
+                    )
+                    .with_context(context::JOB_NAME, name),
+                )
+            })
+        }
+        TrainingJobStatus::Failed => {
+            if payload::exists(store.as_ref(), &base, PayloadKind::Exception).await? {
+                let bytes =
+                    payload::get(store.as_ref(), &base, PayloadKind::Exception, who).await?;
+                let exc: Exception<E> = serde_json::from_slice(&bytes).map_err(|e| {
+                    Error::new(
+                        ErrorKind::Serialization,
+                        format!(
+                            "the error returned by '{}' in job {name} does not decode as the error type: {e}",
+                            who.function
+                        ),
+                    )
+                    .with_context(context::JOB_NAME, name)
+                })?;
+                return Err(match exc {
+                    Exception::Function(e) => RemoteError::Function(e),
+                    Exception::Sdk { kind, message } => RemoteError::Sdk(
+                        Error::new(kind_from_name(&kind), format!("in job {name}: {message}"))
+                            .with_context(context::JOB_NAME, name)
+                            .with_context(
+                                context::FAILURE_REASON,
+                                d.failure_reason.clone().unwrap_or_default(),
+                            ),
+                    ),
+                });
+            }
+            // No exception object: a crash, a panic or an exit. The job's error says why.
+            let job = sagemaker_estimator::TrainingJob::new(name, session.clone());
+            match job.wait().await {
+                Err(e) => Err(RemoteError::Sdk(e)),
+                Ok(_) => Err(RemoteError::Sdk(Error::new(
+                    ErrorKind::Internal,
+                    format!("job {name} failed and then was reported otherwise"),
+                ))),
+            }
+        }
+        TrainingJobStatus::Stopped if d.secondary_status == SecondaryStatus::MaxRuntimeExceeded => {
+            Err(RemoteError::Sdk(
+                Error::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "job {name} ran past its max_runtime_in_seconds ({}) and was stopped",
+                        d.stopping_condition.max_runtime_in_seconds
+                    ),
+                )
+                .with_context(context::JOB_NAME, name)
+                .with_context(context::STATUS, "Stopped"),
+            ))
+        }
+        TrainingJobStatus::Stopped => Err(RemoteError::Sdk(
+            Error::new(
+                ErrorKind::Cancelled,
+                format!("job {name} was stopped before '{}' returned", who.function),
+            )
+            .with_context(context::JOB_NAME, name)
+            .with_context(context::STATUS, "Stopped"),
+        )),
+        status => Err(RemoteError::Sdk(Error::new(
+            ErrorKind::Internal,
+            format!("job {name} is {status}, not finished"),
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// A remote (non-local) backend that records the specs it is given.
+    struct Recording {
+        store: Arc<sagemaker_local::LocalStore>,
+        specs: Arc<Mutex<Vec<TrainingJobSpec>>>,
+    }
+
+    #[async_trait::async_trait]
+    impl sagemaker_core::Backend for Recording {
+        fn name(&self) -> &str {
+            "recording"
+        }
+        fn capabilities(&self) -> sagemaker_core::Capability {
+            sagemaker_core::Capability::none().with_training(true)
+        }
+        fn region(&self) -> &str {
+            "eu-west-1"
+        }
+        fn store(&self) -> Arc<dyn sagemaker_core::ArtifactStore> {
+            self.store.clone()
+        }
+        async fn default_bucket(&self) -> Result<String> {
+            Ok("bucket".into())
+        }
+        async fn create_training_job(
+            &self,
+            spec: TrainingJobSpec,
+        ) -> Result<TrainingJobDescription> {
+            let d = TrainingJobDescription::from_spec(
+                &spec,
+                "arn".into(),
+                time::OffsetDateTime::now_utc(),
+            );
+            self.specs.lock().unwrap().push(spec);
+            Ok(d)
+        }
+    }
+
+    const WHO: Identity = Identity {
+        function: "my_crate::train",
+        binary_version: "my-crate@1.0.0",
+    };
+
+    fn recording() -> (tempfile::TempDir, Session, Arc<Mutex<Vec<TrainingJobSpec>>>) {
+        let dir = tempfile::tempdir().unwrap();
+        let specs = Arc::new(Mutex::new(Vec::new()));
+        let backend = Recording {
+            store: Arc::new(sagemaker_local::LocalStore::new(dir.path().join("s3"))),
+            specs: specs.clone(),
+        };
+        crate::INIT_CALLED.store(true, Ordering::SeqCst);
+        (dir, Session::new(backend), specs)
+    }
+
+    fn settings(session: &Session) -> crate::RemoteSettingsBuilder {
+        RemoteSettings::builder()
+            .instance_type("ml.m5.large")
+            .session(session.clone())
+    }
+
+    #[tokio::test]
+    async fn remote_backend_uploads_the_binary_and_runs_it() {
+        if !cfg!(all(target_os = "linux", target_arch = "x86_64")) {
+            return;
+        }
+        let (_dir, session, specs) = recording();
+        let exe = std::env::current_exe().unwrap();
+        let s = settings(&session)
+            .image_uri("img:1")
+            .role("arn:aws:iam::1:role/R")
+            .executable(&exe)
+            .build()
+            .unwrap();
+        let job = start_job(&session, &s, WHO, b"[1]".to_vec()).await.unwrap();
+        assert!(job.starts_with("train-"), "{job}");
+        let spec = specs.lock().unwrap().pop().unwrap();
+        let algo = &spec.algorithm_specification;
+        assert_eq!(algo.training_image, "img:1");
+        let file = exe.file_name().unwrap().to_str().unwrap();
+        assert_eq!(algo.container_entrypoint[0], "/bin/sh");
+        assert_eq!(
+            algo.container_entrypoint[3],
+            format!("/opt/ml/input/data/{BOOTSTRAP_CHANNEL}/{file}")
+        );
+        assert_eq!(
+            algo.container_arguments,
+            [
+                FUNCTION_FLAG,
+                WHO.function,
+                "--binary-version",
+                WHO.binary_version
+            ]
+        );
+        let channels: Vec<&str> = spec
+            .input_data_config
+            .iter()
+            .map(|c| c.channel_name.as_str())
+            .collect();
+        assert_eq!(channels, [ARGUMENTS_CHANNEL, BOOTSTRAP_CHANNEL]);
+        assert!(!spec.environment.contains_key(OUTPUT_DIR_ENV));
+        assert_eq!(spec.environment[FUNCTION_ENV], WHO.function);
+        assert_eq!(spec.role_arn.as_deref(), Some("arn:aws:iam::1:role/R"));
+        let uploaded = StorageUri::s3("bucket", format!("{job}/{BOOTSTRAP_CHANNEL}/{file}"));
+        let listed = session.store().list(&uploaded).await.unwrap();
+        assert_eq!(listed[0].size, std::fs::metadata(&exe).unwrap().len());
+    }
+
+    #[tokio::test]
+    async fn remote_backend_refuses_what_it_cannot_run() {
+        let (dir, session, specs) = recording();
+        let script = dir.path().join("run.sh");
+        std::fs::write(
+            &script,
+            "#!/bin/sh
+echo not an ELF binary
+",
+        )
+        .unwrap();
+        let s = settings(&session)
+            .image_uri("img:1")
+            .executable(&script)
+            .build()
+            .unwrap();
+        let e = start_job(&session, &s, WHO, b"[1]".to_vec())
+            .await
+            .unwrap_err();
+        assert_eq!(e.context(context::FIELD), Some("executable"), "{e}");
+        assert!(e.message().contains("cross-compile"), "{e}");
+
+        let s = settings(&session).build().unwrap();
+        let e = start_job(&session, &s, WHO, b"[1]".to_vec())
+            .await
+            .unwrap_err();
+        assert_eq!(e.context(context::FIELD), Some("image_uri"), "{e}");
+        assert!(specs.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn job_base_names() {
+        assert_eq!(sanitize_base("my_crate::train_model"), "train-model");
+        assert_eq!(sanitize_base("__private"), "private");
+        assert_eq!(sanitize_base("x::--"), "");
+    }
+
+    #[test]
+    fn elf_check() {
+        let exe = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+        assert_eq!(
+            is_linux_x86_64_elf(&exe),
+            cfg!(all(target_os = "linux", target_arch = "x86_64"))
+        );
+        assert!(!is_linux_x86_64_elf(b"#!/bin/sh\necho hello world\n"));
+        let mut arm = exe[..20.min(exe.len())].to_vec();
+        if arm.len() == 20 {
+            arm[18] = 0xb7; // aarch64
+            assert!(!is_linux_x86_64_elf(&arm));
+        }
+    }
+}
