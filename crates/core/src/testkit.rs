@@ -494,7 +494,9 @@ pub async fn endpoint_lifecycle(session: &Session, image: &str) -> Result<bool> 
                 initial_instance_count: Some(2),
                 instance_type: Some("ml.m5.large".into()),
                 initial_variant_weight: 1.0,
+                serverless_config: None,
             }],
+            async_inference_config: None,
             tags: vec![],
         })
         .await?;

@@ -379,7 +379,9 @@ async fn create_endpoint(s: &Session, endpoint: &str, artifact: &StorageUri, env
             initial_instance_count: Some(1),
             instance_type: Some("local".into()),
             initial_variant_weight: 1.0,
+            serverless_config: None,
         }],
+        async_inference_config: None,
         tags: vec![],
     })
     .await
