@@ -21,7 +21,7 @@ fn session(root: &std::path::Path) -> Session {
 async fn conformance_suite() {
     let root = tempfile::tempdir().unwrap();
     let s = session(root.path());
-    assert_eq!(testkit::run_all(&s, IMAGE).await.unwrap(), 5);
+    assert_eq!(testkit::run_all(&s, IMAGE).await.unwrap(), 6);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
