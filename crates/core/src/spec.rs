@@ -699,7 +699,7 @@ impl ProductionVariantServerlessConfig {
     /// Checks the API's limits; the error names the field in the API's spelling.
     pub fn validate(&self) -> crate::Result<()> {
         let m = self.memory_size_in_mb;
-        if !(Self::MIN_MEMORY_MB..=Self::MAX_MEMORY_MB).contains(&m) || m % 1024 != 0 {
+        if !(Self::MIN_MEMORY_MB..=Self::MAX_MEMORY_MB).contains(&m) || !m.is_multiple_of(1024) {
             return Err(crate::Error::new(
                 crate::ErrorKind::Validation,
                 format!(

@@ -110,7 +110,7 @@ impl ServerlessInferenceConfigBuilder {
         if !(ProductionVariantServerlessConfig::MIN_MEMORY_MB
             ..=ProductionVariantServerlessConfig::MAX_MEMORY_MB)
             .contains(&m)
-            || m % 1024 != 0
+            || !m.is_multiple_of(1024)
         {
             return Err(Error::invalid_config(
                 "memory_size_in_mb",
@@ -312,7 +312,7 @@ impl AsyncInferenceConfigBuilder {
         let notification = (self.success_topic.is_some()
             || self.error_topic.is_some()
             || !self.include_response_in.is_empty())
-        .then(|| AsyncInferenceNotificationConfig {
+        .then_some(AsyncInferenceNotificationConfig {
             success_topic: self.success_topic,
             error_topic: self.error_topic,
             include_inference_response_in: self.include_response_in,
