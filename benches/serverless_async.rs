@@ -45,13 +45,13 @@ fn iris_csv() -> String {
 
 fn quantile(sorted: &[Duration], q: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
-    sorted[i].as_secs_f64() * 1e3
+    sorted[i].as_secs_f64() * 1e6
 }
 
 fn summary(name: &str, mut v: Vec<Duration>) {
     v.sort();
     println!(
-        "| {name} | {} | {:.3} | {:.3} | {:.3} | {:.3} |",
+        "| {name} | {} | {:.1} | {:.1} | {:.1} | {:.1} |",
         v.len(),
         quantile(&v, 0.0),
         quantile(&v, 0.5),
@@ -118,7 +118,7 @@ async fn serverless(backend: &LocalBackend, s: &Session, model: &Model) {
         predictor.predict_raw(request(&name)).await.unwrap();
         warm.push(t.elapsed());
     }
-    println!("| serverless, one iris row, in process | n | min ms | p50 ms | p99 ms | max ms |");
+    println!("| serverless, one iris row, in process | n | min µs | p50 µs | p99 µs | max µs |");
     println!("|---|---|---|---|---|---|");
     summary("cold start (after scale to zero), end to end", cold);
     summary("  of which model load (ModelSetupTime)", setup);
