@@ -1367,6 +1367,96 @@ mod tests {
     }
 
     #[test]
+    fn serverless_and_async_configs_use_api_names_and_old_records_load() {
+        let v = serde_json::json!({
+            "VariantName": "AllTraffic",
+            "ModelName": "m",
+            "InitialVariantWeight": 1.0,
+            "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5}
+        });
+        let variant: ProductionVariant = serde_json::from_value(v.clone()).unwrap();
+        let sc = variant.serverless_config.unwrap();
+        assert_eq!((sc.memory_size_in_mb, sc.max_concurrency), (2048, 5));
+        assert_eq!(serde_json::to_value(&variant).unwrap(), v);
+        sc.validate().unwrap();
+        let mut bad = sc;
+        bad.provisioned_concurrency = Some(6);
+        assert_eq!(
+            bad.validate().unwrap_err().context("field"),
+            Some("ProvisionedConcurrency")
+        );
+
+        let config = serde_json::json!({
+            "EndpointConfigName": "c",
+            "ProductionVariants": [],
+            "AsyncInferenceConfig": {
+                "OutputConfig": {
+                    "S3OutputPath": "s3://b/out",
+                    "S3FailurePath": "s3://b/failed",
+                    "NotificationConfig": {
+                        "SuccessTopic": "arn:ok",
+                        "IncludeInferenceResponseIn": ["SUCCESS_NOTIFICATION_TOPIC"]
+                    }
+                },
+                "ClientConfig": {"MaxConcurrentInvocationsPerInstance": 4}
+            },
+            "Tags": []
+        });
+        let spec: EndpointConfigSpec = serde_json::from_value(config.clone()).unwrap();
+        let a = spec.async_inference_config.as_ref().unwrap();
+        assert_eq!(
+            a.client_config
+                .unwrap()
+                .max_concurrent_invocations_per_instance,
+            Some(4)
+        );
+        assert_eq!(
+            a.output_config
+                .notification_config
+                .as_ref()
+                .unwrap()
+                .include_inference_response_in,
+            vec![AsyncNotificationTopicType::SuccessNotificationTopic]
+        );
+        assert_eq!(serde_json::to_value(&spec).unwrap(), config);
+
+        // A record written before these fields existed still loads.
+        let old: EndpointConfigDescription = serde_json::from_value(serde_json::json!({
+            "EndpointConfigName": "c",
+            "EndpointConfigArn": "arn",
+            "ProductionVariants": [{"VariantName": "A", "ModelName": "m",
+                "InitialInstanceCount": 1, "InstanceType": "local", "InitialVariantWeight": 1.0}],
+            "CreationTime": "2026-11-26T10:00:00Z"
+        }))
+        .unwrap();
+        assert!(old.async_inference_config.is_none());
+        assert!(old.production_variants[0].serverless_config.is_none());
+    }
+
+    #[test]
+    fn invoke_endpoint_async_limits() {
+        let mut r = InvokeEndpointAsyncRequest::new("e", "s3://b/in".parse().unwrap());
+        r.validate().unwrap();
+        r.request_ttl_seconds = Some(59);
+        assert_eq!(
+            r.validate().unwrap_err().context("field"),
+            Some("RequestTTLSeconds")
+        );
+        r.request_ttl_seconds = Some(21_600);
+        r.invocation_timeout_seconds = Some(3_601);
+        assert_eq!(
+            r.validate().unwrap_err().context("field"),
+            Some("InvocationTimeoutSeconds")
+        );
+        r.invocation_timeout_seconds = Some(1);
+        r.inference_id = Some("x".repeat(65));
+        assert_eq!(
+            r.validate().unwrap_err().context("field"),
+            Some("InferenceId")
+        );
+    }
+
+    #[test]
     fn spec_serializes_in_api_case() {
         let spec = TrainingJobSpec {
             training_job_name: "j".into(),

@@ -450,7 +450,12 @@ impl Inner {
                 )?)
             }
         };
-        self.persist_endpoint(&record)?;
+        if let Err(e) = self.persist_endpoint(&record) {
+            if let Some(q) = &async_queue {
+                q.close("the endpoint could not be created", true);
+            }
+            return Err(e);
+        }
         let description = record.description.clone();
         let live = Arc::new(LiveEndpoint {
             serving: RwLock::new(None),
