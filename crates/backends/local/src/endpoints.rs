@@ -523,6 +523,7 @@ impl Inner {
                     model_dir,
                     env,
                     self.serverless_idle_timeout,
+                    self.changes.clone(),
                 )
                 .map_err(|e| {
                     e.prefixed(format!(

@@ -11,6 +11,8 @@ use sagemaker_core::container::{Container, Handler, ServingEnv};
 use sagemaker_core::spec::ProductionVariantServerlessConfig;
 use sagemaker_core::{Error, ErrorKind, Result};
 
+use tokio::sync::watch;
+
 use crate::lock;
 
 /// SageMaker's limit on a serverless request (and response) payload: 4 MB.
@@ -27,6 +29,8 @@ pub(crate) struct ServerlessPool {
     container: Arc<dyn Container>,
     model_dir: PathBuf,
     env: ServingEnv,
+    /// The backend's change feed: unloading ticks it, so waits on metrics wake.
+    changes: watch::Sender<u64>,
     /// Loaded workers not serving a request, most recently used last.
     warm: Mutex<Vec<(Arc<dyn Handler>, Instant)>>,
     in_flight: AtomicU32,
@@ -64,6 +68,7 @@ impl ServerlessPool {
         model_dir: PathBuf,
         env: ServingEnv,
         idle_timeout: Duration,
+        changes: watch::Sender<u64>,
     ) -> Result<Arc<Self>> {
         let pool = Arc::new(ServerlessPool {
             config,
@@ -72,6 +77,7 @@ impl ServerlessPool {
             container,
             model_dir,
             env,
+            changes,
             warm: Mutex::new(Vec::new()),
             in_flight: AtomicU32::new(0),
             cold_starts: AtomicU64::new(0),
@@ -153,7 +159,9 @@ impl ServerlessPool {
         kept.reverse();
         let unloaded = before - kept.len();
         *warm = kept;
+        drop(warm);
         if unloaded > 0 {
+            self.changes.send_modify(|v| *v = v.wrapping_add(1));
             tracing::info!(target: "sagemaker::local", endpoint = %self.endpoint, variant = %self.variant, unloaded, "serverless workers unloaded after idling");
         }
         unloaded

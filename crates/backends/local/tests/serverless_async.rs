@@ -305,6 +305,43 @@ async fn serverless_cold_starts_scale_to_zero_and_provisioned_workers() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_workers_are_unloaded_after_the_idle_timeout() {
+    let root = tempfile::tempdir().unwrap();
+    let (container, probe) = ProbeContainer::new();
+    let backend = LocalSession::builder()
+        .root(root.path())
+        .container(IMAGE, container)
+        .serverless_idle_timeout(Duration::from_millis(20))
+        .build_backend()
+        .unwrap();
+    let s = Session::new(backend.clone());
+    let m = model(&s).await;
+    let name = endpoint(&s, variant(&m, Some(serverless(1024, 2, None))), None).await;
+    s.backend()
+        .invoke_endpoint(invoke(&name, b"a"))
+        .await
+        .unwrap();
+    // Wait for the unload itself (the backend's change feed ticks when it happens).
+    let metrics = WaitConfig::default()
+        .timeout(Duration::from_secs(60))
+        .wait_until(
+            &name,
+            s.backend().changes(),
+            || async { backend.endpoint_metrics(&name) },
+            |m| (format!("{} warm", m.warm_workers), m.warm_workers == 0),
+        )
+        .await
+        .unwrap();
+    assert_eq!(metrics.cold_starts, 1);
+    s.backend()
+        .invoke_endpoint(invoke(&name, b"b"))
+        .await
+        .unwrap();
+    assert_eq!(backend.endpoint_metrics(&name).unwrap().cold_starts, 2);
+    assert_eq!(probe.loads(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_concurrent_calls_give_only_successes_and_throttling() {
     let f = fixture();
     let m = model(&f.session).await;
