@@ -48,14 +48,18 @@ pub use sagemaker_estimator::{
 /// Models and deployment.
 pub mod model {
     pub use sagemaker_model::{
-        DeployConfig, Model, ModelBuilder, delete_all, deploy_variants, endpoint_ready,
+        AsyncInferenceConfig, AsyncInferenceConfigBuilder, DeployConfig, Model, ModelBuilder,
+        ServerlessInferenceConfig, ServerlessInferenceConfigBuilder, delete_all, deploy_variants,
+        endpoint_ready,
     };
 }
 
 /// Predictors and their serializers and deserializers.
 pub mod predictor {
     pub use sagemaker_predictor::codecs::*;
-    pub use sagemaker_predictor::{InvokeOptions, Predictor};
+    pub use sagemaker_predictor::{
+        AsyncInferenceResponse, AsyncPredictor, InvokeOptions, Predictor,
+    };
 }
 
 /// Batch transform.
@@ -63,16 +67,19 @@ pub mod transformer {
     pub use sagemaker_transformer::{TransformArgs, TransformJob, Transformer, TransformerBuilder};
 }
 
-pub use sagemaker_model::{DeployConfig, Model};
-pub use sagemaker_predictor::{InvokeOptions, Predictor};
+pub use sagemaker_model::{AsyncInferenceConfig, DeployConfig, Model, ServerlessInferenceConfig};
+pub use sagemaker_predictor::{AsyncInferenceResponse, AsyncPredictor, InvokeOptions, Predictor};
 pub use sagemaker_transformer::{TransformArgs, Transformer};
 
 /// The local backend (feature `local`).
 #[cfg(feature = "local")]
 pub mod local {
     pub use sagemaker_local::{
-        DEFAULT_ROOT, LOCAL_ACCOUNT, LOCAL_BUCKET, LOCAL_REGION, LocalBackend, LocalSessionBuilder,
-        LocalStore, ROOT_ENV,
+        ASYNC_MAX_PAYLOAD_BYTES, AsyncInvocationStatus, AsyncNotification,
+        DEFAULT_MAX_CONCURRENT_INVOCATIONS_PER_INSTANCE, DEFAULT_ROOT,
+        DEFAULT_SERVERLESS_IDLE_TIMEOUT, EndpointMetrics, LOCAL_ACCOUNT, LOCAL_BUCKET,
+        LOCAL_REGION, LocalBackend, LocalSessionBuilder, LocalStore, ROOT_ENV,
+        SERVERLESS_MAX_PAYLOAD_BYTES,
     };
 }
 
@@ -213,8 +220,8 @@ pub mod prelude {
         TrainingJobStatus, TransformJobStatus,
     };
     pub use crate::{
-        DeployConfig, Error, ErrorKind, Estimator, FitOptions, Inputs, InvokeOptions, Model,
-        Predictor, Result, Session, StorageUri, TrainingInput, TrainingJob, TransformArgs,
-        Transformer, WaitConfig,
+        AsyncInferenceConfig, AsyncPredictor, DeployConfig, Error, ErrorKind, Estimator,
+        FitOptions, Inputs, InvokeOptions, Model, Predictor, Result, ServerlessInferenceConfig,
+        Session, StorageUri, TrainingInput, TrainingJob, TransformArgs, Transformer, WaitConfig,
     };
 }

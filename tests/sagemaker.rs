@@ -978,6 +978,7 @@ async fn variants_split_traffic_updates_never_fail_a_request_and_cleanup_is_one_
         initial_instance_count: Some(1),
         instance_type: Some("ml.m5.large".into()),
         initial_variant_weight: weight,
+        serverless_config: None,
     };
     sagemaker::model::deploy_variants(
         &s,
@@ -1022,6 +1023,7 @@ async fn variants_split_traffic_updates_never_fail_a_request_and_cleanup_is_one_
         .create_endpoint_config(sagemaker::spec::EndpointConfigSpec {
             endpoint_config_name: "ab-test-b".into(),
             production_variants: vec![variant("B", &b_name, 1.0)],
+            async_inference_config: None,
             tags: vec![],
         })
         .await

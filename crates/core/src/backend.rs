@@ -24,6 +24,10 @@ pub struct Capability {
     pub batch_transform: bool,
     /// `file://` URIs for inputs and outputs.
     pub file_uris: bool,
+    /// Serverless endpoint variants (`ServerlessConfig`).
+    pub serverless: bool,
+    /// Asynchronous endpoints (`AsyncInferenceConfig`, `InvokeEndpointAsync`).
+    pub async_inference: bool,
 }
 
 impl Capability {
@@ -59,6 +63,18 @@ impl Capability {
     /// Sets [`Capability::file_uris`].
     pub fn with_file_uris(mut self, v: bool) -> Self {
         self.file_uris = v;
+        self
+    }
+
+    /// Sets [`Capability::serverless`].
+    pub fn with_serverless(mut self, v: bool) -> Self {
+        self.serverless = v;
+        self
+    }
+
+    /// Sets [`Capability::async_inference`].
+    pub fn with_async_inference(mut self, v: bool) -> Self {
+        self.async_inference = v;
         self
     }
 }
@@ -247,6 +263,15 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<InvokeEndpointResponse> {
         let _ = request;
         Err(Error::unsupported(self.name(), "InvokeEndpoint"))
+    }
+    /// `InvokeEndpointAsync` (the runtime API): queues a request whose input is an object in
+    /// the store and answers at once with where the result or the failure will be written.
+    async fn invoke_endpoint_async(
+        &self,
+        request: InvokeEndpointAsyncRequest,
+    ) -> Result<InvokeEndpointAsyncResponse> {
+        let _ = request;
+        Err(Error::unsupported(self.name(), "InvokeEndpointAsync"))
     }
 
     /// `CreateTransformJob`.

@@ -27,6 +27,9 @@ pub enum ErrorKind {
     EndpointFailed,
     /// The model is still loading (`ModelNotReadyException`); try again shortly.
     ModelNotReady,
+    /// An asynchronous inference has no result yet (neither its output nor its failure
+    /// object exists): it is queued or running. The Python SDK's `ObjectNotExistedError`.
+    ResultNotReady,
     /// A wait ran past its timeout.
     Timeout,
     /// A wait was cancelled by its caller.
@@ -61,6 +64,7 @@ impl ErrorKind {
             ErrorKind::JobFailed => "job failed",
             ErrorKind::EndpointFailed => "endpoint failed",
             ErrorKind::ModelNotReady => "model not ready",
+            ErrorKind::ResultNotReady => "result not ready",
             ErrorKind::Timeout => "timed out",
             ErrorKind::Cancelled => "cancelled",
             ErrorKind::ModelError => "model error",
@@ -109,6 +113,12 @@ pub mod context {
     pub const LOG_STREAM_ARN: &str = "log_stream_arn";
     /// The production variant that answered or failed.
     pub const VARIANT: &str = "variant";
+    /// Where an asynchronous inference's result is (or will be) written.
+    pub const OUTPUT_LOCATION: &str = "output_location";
+    /// Where an asynchronous inference's failure is (or will be) written.
+    pub const FAILURE_LOCATION: &str = "failure_location";
+    /// The id of an (asynchronous) inference.
+    pub const INFERENCE_ID: &str = "inference_id";
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -243,7 +253,11 @@ impl Error {
     pub fn is_temporary(&self) -> bool {
         matches!(
             self.kind,
-            ErrorKind::Throttled | ErrorKind::Timeout | ErrorKind::Io | ErrorKind::ModelNotReady
+            ErrorKind::Throttled
+                | ErrorKind::Timeout
+                | ErrorKind::Io
+                | ErrorKind::ModelNotReady
+                | ErrorKind::ResultNotReady
         )
     }
 }
@@ -315,6 +329,8 @@ mod tests {
     #[test]
     fn temporary_kinds() {
         assert!(Error::new(ErrorKind::Throttled, "x").is_temporary());
+        assert!(Error::new(ErrorKind::ResultNotReady, "x").is_temporary());
+        assert!(!Error::new(ErrorKind::ModelError, "x").is_temporary());
         assert!(!Error::new(ErrorKind::InvalidConfig, "x").is_temporary());
     }
 }

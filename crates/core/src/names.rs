@@ -127,6 +127,61 @@ pub fn name_from_base_with_max(base: &str, max_length: usize) -> String {
     format!("{base}-{ts}")
 }
 
+/// 128 random bits as a version-4 UUID string (`8-4-4-4-12` lower-case hex), from the
+/// standard library's randomly seeded hasher and a process-wide counter: unique within and
+/// across processes for practical purposes (not for cryptography).
+///
+/// ```
+/// let id = sagemaker_core::names::unique_id();
+/// assert_eq!(id.len(), 36);
+/// assert_ne!(id, sagemaker_core::names::unique_id());
+/// ```
+pub fn unique_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let word = |salt: u64| {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(n);
+        h.write_u64(salt);
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default(),
+        );
+        h.write_u32(std::process::id());
+        h.finish()
+    };
+    let (hi, lo) = (word(1), word(2));
+    let hi = (hi & !0xf000) | 0x4000; // version 4
+    let lo = (lo & !(0xc << 60)) | (0x8 << 60); // variant 10
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        hi >> 32,
+        (hi >> 16) & 0xffff,
+        hi & 0xffff,
+        lo >> 48,
+        lo & 0xffff_ffff_ffff
+    )
+}
+
+/// `{base}-{epoch seconds}-{4 hex}`, cut to 63 characters (`unique_name_from_base` of the
+/// Python SDK, used for the default async inference paths).
+///
+/// ```
+/// let name = sagemaker_core::names::unique_name_from_base("my-model");
+/// assert!(name.starts_with("my-model-"));
+/// assert_eq!(name.rsplit('-').next().unwrap().len(), 4);
+/// ```
+pub fn unique_name_from_base(base: &str) -> String {
+    let secs = OffsetDateTime::now_utc().unix_timestamp();
+    let tail = format!("-{secs}-{}", &unique_id()[..4]);
+    let keep = MAX_NAME_LENGTH.saturating_sub(tail.len());
+    let base: String = base.chars().take(keep).collect();
+    format!("{base}{tail}")
+}
+
 /// The repository name of an image URI, without registry and tag: the default base job name
 /// (`base_name_from_image` of the Python SDK).
 ///

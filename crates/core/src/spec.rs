@@ -691,6 +691,134 @@ pub struct ProductionVariant {
     pub instance_type: Option<String>,
     /// The traffic weight.
     pub initial_variant_weight: f32,
+    /// `ServerlessConfig`: a serverless variant has this instead of an instance type and
+    /// count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serverless_config: Option<ProductionVariantServerlessConfig>,
+}
+
+/// `ProductionVariantServerlessConfig`: memory and concurrency of a serverless variant.
+///
+/// API limits: `MemorySizeInMB` 1024–6144 in steps of 1024; `MaxConcurrency` 1–200;
+/// `ProvisionedConcurrency` 1–200 and at most `MaxConcurrency`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ProductionVariantServerlessConfig {
+    /// The memory of each concurrent worker, in MB.
+    #[serde(rename = "MemorySizeInMB")]
+    pub memory_size_in_mb: u32,
+    /// The most requests served at once; more are refused (`ThrottlingException`).
+    pub max_concurrency: u32,
+    /// Workers kept warm (no cold start) even when idle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioned_concurrency: Option<u32>,
+}
+
+impl ProductionVariantServerlessConfig {
+    /// The smallest memory size the API accepts.
+    pub const MIN_MEMORY_MB: u32 = 1024;
+    /// The largest memory size the API accepts.
+    pub const MAX_MEMORY_MB: u32 = 6144;
+    /// The largest `MaxConcurrency` (and `ProvisionedConcurrency`) the API accepts.
+    pub const MAX_CONCURRENCY: u32 = 200;
+
+    /// Checks the API's limits; the error names the field in the API's spelling.
+    pub fn validate(&self) -> crate::Result<()> {
+        let m = self.memory_size_in_mb;
+        if !(Self::MIN_MEMORY_MB..=Self::MAX_MEMORY_MB).contains(&m) || !m.is_multiple_of(1024) {
+            return Err(crate::Error::new(
+                crate::ErrorKind::Validation,
+                format!(
+                    "ServerlessConfig.MemorySizeInMB is {m}; it must be one of 1024, 2048, 3072, 4096, 5120, 6144"
+                ),
+            )
+            .with_context(crate::error::context::FIELD, "MemorySizeInMB"));
+        }
+        let c = self.max_concurrency;
+        if !(1..=Self::MAX_CONCURRENCY).contains(&c) {
+            return Err(crate::Error::new(
+                crate::ErrorKind::Validation,
+                format!("ServerlessConfig.MaxConcurrency is {c}; it must be from 1 to 200"),
+            )
+            .with_context(crate::error::context::FIELD, "MaxConcurrency"));
+        }
+        if let Some(p) = self.provisioned_concurrency
+            && !(1..=c).contains(&p)
+        {
+            return Err(crate::Error::new(
+                crate::ErrorKind::Validation,
+                format!(
+                    "ServerlessConfig.ProvisionedConcurrency is {p}; it must be from 1 to MaxConcurrency ({c})"
+                ),
+            )
+            .with_context(crate::error::context::FIELD, "ProvisionedConcurrency"));
+        }
+        Ok(())
+    }
+}
+
+api_enum!(
+    /// `AsyncNotificationTopicTypes`: which notifications carry the inference response.
+    AsyncNotificationTopicType {
+        /// The success topic.
+        SuccessNotificationTopic => "SUCCESS_NOTIFICATION_TOPIC",
+        /// The error topic.
+        ErrorNotificationTopic => "ERROR_NOTIFICATION_TOPIC",
+    }
+);
+
+/// `AsyncInferenceNotificationConfig`: where SageMaker announces results (SNS topics on AWS;
+/// a callback on the local backend).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AsyncInferenceNotificationConfig {
+    /// The topic told of each success.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub success_topic: Option<String>,
+    /// The topic told of each failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_topic: Option<String>,
+    /// Which topics' messages include the inference response.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include_inference_response_in: Vec<AsyncNotificationTopicType>,
+}
+
+/// `AsyncInferenceOutputConfig`: where results and failures are written.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AsyncInferenceOutputConfig {
+    /// KMS key for the results.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    /// Where results are written (`{S3OutputPath}/{id}.out`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_output_path: Option<StorageUri>,
+    /// Notifications of success and failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notification_config: Option<AsyncInferenceNotificationConfig>,
+    /// Where failures are written (`{S3FailurePath}/{id}-error.out`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_failure_path: Option<StorageUri>,
+}
+
+/// `AsyncInferenceClientConfig`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AsyncInferenceClientConfig {
+    /// Requests each instance runs at once (1–1000; the service picks when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrent_invocations_per_instance: Option<u32>,
+}
+
+/// `AsyncInferenceConfig` of an endpoint config: makes the endpoint asynchronous.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AsyncInferenceConfig {
+    /// Where results, failures and notifications go.
+    pub output_config: AsyncInferenceOutputConfig,
+    /// Concurrency per instance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_config: Option<AsyncInferenceClientConfig>,
 }
 
 /// `CreateEndpointConfig` request.
@@ -701,6 +829,9 @@ pub struct EndpointConfigSpec {
     pub endpoint_config_name: String,
     /// The variants.
     pub production_variants: Vec<ProductionVariant>,
+    /// Makes the endpoint asynchronous (`InvokeEndpointAsync`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub async_inference_config: Option<AsyncInferenceConfig>,
     /// Tags.
     #[serde(default)]
     pub tags: Vec<Tag>,
@@ -717,6 +848,9 @@ pub struct EndpointConfigDescription {
     pub endpoint_config_arn: String,
     /// The variants.
     pub production_variants: Vec<ProductionVariant>,
+    /// As requested.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub async_inference_config: Option<AsyncInferenceConfig>,
     /// When it was created.
     #[serde(with = "time::serde::rfc3339")]
     pub creation_time: Timestamp,
@@ -734,8 +868,15 @@ impl EndpointConfigDescription {
             endpoint_config_name: endpoint_config_name.into(),
             endpoint_config_arn: endpoint_config_arn.into(),
             production_variants,
+            async_inference_config: None,
             creation_time,
         }
+    }
+
+    /// The same description with an `AsyncInferenceConfig`.
+    pub fn with_async_inference_config(mut self, config: Option<AsyncInferenceConfig>) -> Self {
+        self.async_inference_config = config;
+        self
     }
 }
 
@@ -783,8 +924,11 @@ pub struct ProductionVariantSummary {
     pub variant_name: String,
     /// The current weight.
     pub current_weight: f32,
-    /// The current instance count.
+    /// The current instance count (0 for a serverless variant).
     pub current_instance_count: u32,
+    /// `CurrentServerlessConfig` of a serverless variant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_serverless_config: Option<ProductionVariantServerlessConfig>,
 }
 
 impl ProductionVariantSummary {
@@ -798,7 +942,17 @@ impl ProductionVariantSummary {
             variant_name: variant_name.into(),
             current_weight,
             current_instance_count,
+            current_serverless_config: None,
         }
+    }
+
+    /// The same summary with a `CurrentServerlessConfig`.
+    pub fn with_serverless_config(
+        mut self,
+        config: Option<ProductionVariantServerlessConfig>,
+    ) -> Self {
+        self.current_serverless_config = config;
+        self
     }
 }
 
@@ -894,6 +1048,119 @@ pub struct InvokeEndpointResponse {
     pub invoked_production_variant: Option<String>,
     /// Custom attributes from the model.
     pub custom_attributes: Option<String>,
+}
+
+/// `InvokeEndpointAsync` request: the input is an object in the store, not a body.
+///
+/// On the wire (`POST /endpoints/{name}/async-invocations`) every field but the name travels
+/// in a header: `X-Amzn-SageMaker-InputLocation`, `X-Amzn-SageMaker-Content-Type`,
+/// `X-Amzn-SageMaker-Accept`, `X-Amzn-SageMaker-Custom-Attributes`,
+/// `X-Amzn-SageMaker-Inference-Id`, `X-Amzn-SageMaker-RequestTTLSeconds`,
+/// `X-Amzn-SageMaker-InvocationTimeoutSeconds`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InvokeEndpointAsyncRequest {
+    /// The endpoint name.
+    pub endpoint_name: String,
+    /// Where the input payload is.
+    pub input_location: StorageUri,
+    /// The payload's MIME type.
+    pub content_type: Option<String>,
+    /// The wanted response MIME type.
+    pub accept: Option<String>,
+    /// Passed to the model as `X-Amzn-SageMaker-Custom-Attributes`.
+    pub custom_attributes: Option<String>,
+    /// The request's id (generated when unset).
+    pub inference_id: Option<String>,
+    /// How long the request may wait in the queue (60–21 600 s; 6 h by default).
+    pub request_ttl_seconds: Option<u32>,
+    /// How long the model may work on it (1–3 600 s; 15 min by default).
+    pub invocation_timeout_seconds: Option<u32>,
+}
+
+impl InvokeEndpointAsyncRequest {
+    /// The smallest `RequestTTLSeconds`.
+    pub const MIN_REQUEST_TTL_SECONDS: u32 = 60;
+    /// The largest (and default) `RequestTTLSeconds`: 6 hours.
+    pub const MAX_REQUEST_TTL_SECONDS: u32 = 21_600;
+    /// The largest `InvocationTimeoutSeconds`.
+    pub const MAX_INVOCATION_TIMEOUT_SECONDS: u32 = 3_600;
+    /// The default `InvocationTimeoutSeconds`: 15 minutes.
+    pub const DEFAULT_INVOCATION_TIMEOUT_SECONDS: u32 = 900;
+
+    /// A request for the input at `input_location`, with no other fields.
+    pub fn new(endpoint_name: impl Into<String>, input_location: StorageUri) -> Self {
+        InvokeEndpointAsyncRequest {
+            endpoint_name: endpoint_name.into(),
+            input_location,
+            content_type: None,
+            accept: None,
+            custom_attributes: None,
+            inference_id: None,
+            request_ttl_seconds: None,
+            invocation_timeout_seconds: None,
+        }
+    }
+
+    /// Checks the API's limits on the TTL and the timeout.
+    pub fn validate(&self) -> crate::Result<()> {
+        if let Some(ttl) = self.request_ttl_seconds
+            && !(Self::MIN_REQUEST_TTL_SECONDS..=Self::MAX_REQUEST_TTL_SECONDS).contains(&ttl)
+        {
+            return Err(crate::Error::new(
+                crate::ErrorKind::Validation,
+                format!("RequestTTLSeconds is {ttl}; it must be from 60 to 21600"),
+            )
+            .with_context(crate::error::context::FIELD, "RequestTTLSeconds"));
+        }
+        if let Some(t) = self.invocation_timeout_seconds
+            && !(1..=Self::MAX_INVOCATION_TIMEOUT_SECONDS).contains(&t)
+        {
+            return Err(crate::Error::new(
+                crate::ErrorKind::Validation,
+                format!("InvocationTimeoutSeconds is {t}; it must be from 1 to 3600"),
+            )
+            .with_context(crate::error::context::FIELD, "InvocationTimeoutSeconds"));
+        }
+        if let Some(id) = &self.inference_id
+            && (id.is_empty() || id.len() > 64 || id.chars().any(|c| !c.is_ascii_graphic()))
+        {
+            return Err(crate::Error::new(
+                crate::ErrorKind::Validation,
+                format!("InferenceId '{id}' must be 1 to 64 visible ASCII characters"),
+            )
+            .with_context(crate::error::context::FIELD, "InferenceId"));
+        }
+        Ok(())
+    }
+}
+
+/// `InvokeEndpointAsync` response: where the result (or the failure) will appear.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InvokeEndpointAsyncResponse {
+    /// The request's id (the caller's, or one generated).
+    pub inference_id: String,
+    /// Where the result will be written (`X-Amzn-SageMaker-OutputLocation`).
+    pub output_location: StorageUri,
+    /// Where a failure will be written (`X-Amzn-SageMaker-FailureLocation`), when the
+    /// endpoint has a failure path.
+    pub failure_location: Option<StorageUri>,
+}
+
+impl InvokeEndpointAsyncResponse {
+    /// A response (backends build these).
+    pub fn new(
+        inference_id: impl Into<String>,
+        output_location: StorageUri,
+        failure_location: Option<StorageUri>,
+    ) -> Self {
+        InvokeEndpointAsyncResponse {
+            inference_id: inference_id.into(),
+            output_location,
+            failure_location,
+        }
+    }
 }
 
 api_enum!(
@@ -1122,6 +1389,96 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&SecondaryStatus::LaunchingMLInstances).unwrap(),
             "\"LaunchingMLInstances\""
+        );
+    }
+
+    #[test]
+    fn serverless_and_async_configs_use_api_names_and_old_records_load() {
+        let v = serde_json::json!({
+            "VariantName": "AllTraffic",
+            "ModelName": "m",
+            "InitialVariantWeight": 1.0,
+            "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5}
+        });
+        let variant: ProductionVariant = serde_json::from_value(v.clone()).unwrap();
+        let sc = variant.serverless_config.unwrap();
+        assert_eq!((sc.memory_size_in_mb, sc.max_concurrency), (2048, 5));
+        assert_eq!(serde_json::to_value(&variant).unwrap(), v);
+        sc.validate().unwrap();
+        let mut bad = sc;
+        bad.provisioned_concurrency = Some(6);
+        assert_eq!(
+            bad.validate().unwrap_err().context("field"),
+            Some("ProvisionedConcurrency")
+        );
+
+        let config = serde_json::json!({
+            "EndpointConfigName": "c",
+            "ProductionVariants": [],
+            "AsyncInferenceConfig": {
+                "OutputConfig": {
+                    "S3OutputPath": "s3://b/out",
+                    "S3FailurePath": "s3://b/failed",
+                    "NotificationConfig": {
+                        "SuccessTopic": "arn:ok",
+                        "IncludeInferenceResponseIn": ["SUCCESS_NOTIFICATION_TOPIC"]
+                    }
+                },
+                "ClientConfig": {"MaxConcurrentInvocationsPerInstance": 4}
+            },
+            "Tags": []
+        });
+        let spec: EndpointConfigSpec = serde_json::from_value(config.clone()).unwrap();
+        let a = spec.async_inference_config.as_ref().unwrap();
+        assert_eq!(
+            a.client_config
+                .unwrap()
+                .max_concurrent_invocations_per_instance,
+            Some(4)
+        );
+        assert_eq!(
+            a.output_config
+                .notification_config
+                .as_ref()
+                .unwrap()
+                .include_inference_response_in,
+            vec![AsyncNotificationTopicType::SuccessNotificationTopic]
+        );
+        assert_eq!(serde_json::to_value(&spec).unwrap(), config);
+
+        // A record written before these fields existed still loads.
+        let old: EndpointConfigDescription = serde_json::from_value(serde_json::json!({
+            "EndpointConfigName": "c",
+            "EndpointConfigArn": "arn",
+            "ProductionVariants": [{"VariantName": "A", "ModelName": "m",
+                "InitialInstanceCount": 1, "InstanceType": "local", "InitialVariantWeight": 1.0}],
+            "CreationTime": "2026-11-26T10:00:00Z"
+        }))
+        .unwrap();
+        assert!(old.async_inference_config.is_none());
+        assert!(old.production_variants[0].serverless_config.is_none());
+    }
+
+    #[test]
+    fn invoke_endpoint_async_limits() {
+        let mut r = InvokeEndpointAsyncRequest::new("e", "s3://b/in".parse().unwrap());
+        r.validate().unwrap();
+        r.request_ttl_seconds = Some(59);
+        assert_eq!(
+            r.validate().unwrap_err().context("field"),
+            Some("RequestTTLSeconds")
+        );
+        r.request_ttl_seconds = Some(21_600);
+        r.invocation_timeout_seconds = Some(3_601);
+        assert_eq!(
+            r.validate().unwrap_err().context("field"),
+            Some("InvocationTimeoutSeconds")
+        );
+        r.invocation_timeout_seconds = Some(1);
+        r.inference_id = Some("x".repeat(65));
+        assert_eq!(
+            r.validate().unwrap_err().context("field"),
+            Some("InferenceId")
         );
     }
 

@@ -147,6 +147,137 @@ impl Handler for EchoHandler {
     }
 }
 
+/// A serving container that reports what it went through, for concurrency and queueing
+/// tests: it counts loads and requests in flight (and the most ever at once), echoes each
+/// body, answers a body `fail:<message>` with a 400 error, works `<ms>` milliseconds on a
+/// body `sleep:<ms>`, and holds a body `hold` at a gate
+/// until [`Probe::release`] (see [`Probe::wait_held`]).
+#[derive(Debug, Clone, Default)]
+pub struct ProbeContainer {
+    probe: std::sync::Arc<Probe>,
+}
+
+impl ProbeContainer {
+    /// A container and the probe that watches it.
+    pub fn new() -> (Self, std::sync::Arc<Probe>) {
+        let probe = std::sync::Arc::new(Probe::default());
+        (
+            ProbeContainer {
+                probe: probe.clone(),
+            },
+            probe,
+        )
+    }
+}
+
+/// What a [`ProbeContainer`] saw.
+#[derive(Debug, Default)]
+pub struct Probe {
+    loads: std::sync::atomic::AtomicU32,
+    in_flight: std::sync::atomic::AtomicU32,
+    max_in_flight: std::sync::atomic::AtomicU32,
+    invocations: std::sync::atomic::AtomicU64,
+    gate: std::sync::Mutex<Gate>,
+    changed: std::sync::Condvar,
+}
+
+#[derive(Debug, Default)]
+struct Gate {
+    released: bool,
+    held: usize,
+}
+
+impl Probe {
+    /// How many times the model was loaded.
+    pub fn loads(&self) -> u32 {
+        self.loads.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The most requests that ran at once.
+    pub fn max_in_flight(&self) -> u32 {
+        self.max_in_flight.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Requests answered or failed so far.
+    pub fn invocations(&self) -> u64 {
+        self.invocations.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Blocks until `n` `hold` requests wait at the gate.
+    pub fn wait_held(&self, n: usize) {
+        let mut gate = self.gate.lock().unwrap_or_else(|p| p.into_inner());
+        while gate.held < n {
+            gate = self.changed.wait(gate).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// Opens the gate for good: held requests and later ones pass.
+    pub fn release(&self) {
+        self.gate.lock().unwrap_or_else(|p| p.into_inner()).released = true;
+        self.changed.notify_all();
+    }
+}
+
+impl Container for ProbeContainer {
+    fn train(&self, _env: &TrainingEnv) -> std::result::Result<(), ContainerError> {
+        Ok(())
+    }
+
+    fn load(
+        &self,
+        _model_dir: &std::path::Path,
+        _env: &ServingEnv,
+    ) -> Result<std::sync::Arc<dyn Handler>> {
+        self.probe
+            .loads
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(std::sync::Arc::new(self.clone()))
+    }
+}
+
+impl Handler for ProbeContainer {
+    fn invoke(
+        &self,
+        request: &InvocationRequest,
+    ) -> std::result::Result<InvocationResponse, InvocationError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let p = &self.probe;
+        let now = p.in_flight.fetch_add(1, SeqCst) + 1;
+        p.max_in_flight.fetch_max(now, SeqCst);
+        if request.body == b"hold" {
+            let mut gate = p.gate.lock().unwrap_or_else(|e| e.into_inner());
+            gate.held += 1;
+            p.changed.notify_all();
+            while !gate.released {
+                gate = p.changed.wait(gate).unwrap_or_else(|e| e.into_inner());
+            }
+        } else if let Some(ms) = request.body.strip_prefix(b"sleep:") {
+            let ms = String::from_utf8_lossy(ms)
+                .split_whitespace()
+                .next()
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(0);
+            std::thread::sleep(Duration::from_millis(ms));
+        } else {
+            // Give other requests a chance to overlap with this one.
+            std::thread::yield_now();
+        }
+        let answer = match request.body.strip_prefix(b"fail:") {
+            Some(msg) => Err(InvocationError::new(400, String::from_utf8_lossy(msg))),
+            None => Ok(InvocationResponse::new(
+                request.body.clone(),
+                request
+                    .accept
+                    .clone()
+                    .unwrap_or_else(|| "application/octet-stream".into()),
+            )),
+        };
+        p.in_flight.fetch_sub(1, SeqCst);
+        p.invocations.fetch_add(1, SeqCst);
+        answer
+    }
+}
+
 fn spec(
     session_bucket: &str,
     image: &str,
@@ -496,7 +627,9 @@ pub async fn endpoint_lifecycle(session: &Session, image: &str) -> Result<bool> 
                 initial_instance_count: Some(2),
                 instance_type: Some("ml.m5.large".into()),
                 initial_variant_weight: 1.0,
+                serverless_config: None,
             }],
+            async_inference_config: None,
             tags: vec![],
         })
         .await?;
@@ -757,11 +890,13 @@ pub async fn control_plane(session: &Session, image: &str) -> Result<bool> {
         initial_instance_count: Some(1),
         instance_type: Some("ml.m5.large".into()),
         initial_variant_weight: 1.0,
+        serverless_config: None,
     };
     backend
         .create_endpoint_config(EndpointConfigSpec {
             endpoint_config_name: endpoint.clone(),
             production_variants: vec![variant.clone()],
+            async_inference_config: None,
             tags: vec![],
         })
         .await?;
@@ -861,6 +996,201 @@ pub enum Profile {
     MockServer,
 }
 
+/// Serverless and asynchronous endpoints (each part skips when its capability is not
+/// claimed): the service's limits on `ServerlessConfig` and on mixing it with instances or
+/// `AsyncInferenceConfig`; a serverless variant serves and reports its config; an
+/// asynchronous endpoint writes each result to its output location and a model failure to
+/// its failure location.
+pub async fn serverless_and_async_inference(session: &Session, image: &str) -> Result<bool> {
+    let caps = session.capabilities();
+    if !caps.training || !caps.endpoints || !(caps.serverless || caps.async_inference) {
+        return Ok(false);
+    }
+    let backend = session.backend();
+    let bucket = session.default_bucket().await?;
+    let model = trained_model(session, image, "conformance-sa").await?;
+    let variant = |serverless: Option<ProductionVariantServerlessConfig>| ProductionVariant {
+        variant_name: crate::DEFAULT_VARIANT_NAME.into(),
+        model_name: model.clone(),
+        initial_instance_count: serverless.is_none().then_some(1),
+        instance_type: serverless.is_none().then(|| "ml.m5.large".to_string()),
+        initial_variant_weight: 1.0,
+        serverless_config: serverless,
+    };
+    let config =
+        |name: &str, v: ProductionVariant, a: Option<AsyncInferenceConfig>| EndpointConfigSpec {
+            endpoint_config_name: name.to_string(),
+            production_variants: vec![v],
+            async_inference_config: a,
+            tags: vec![],
+        };
+    let sc = |memory, max, provisioned| ProductionVariantServerlessConfig {
+        memory_size_in_mb: memory,
+        max_concurrency: max,
+        provisioned_concurrency: provisioned,
+    };
+    let mut async_config = AsyncInferenceConfig::default();
+    async_config.output_config.s3_output_path =
+        Some(StorageUri::s3(&bucket, "conformance-async/out"));
+    async_config.output_config.s3_failure_path =
+        Some(StorageUri::s3(&bucket, "conformance-async/failed"));
+
+    if caps.serverless {
+        for (bad, field) in [
+            (sc(1500, 5, None), "MemorySizeInMB"),
+            (sc(8192, 5, None), "MemorySizeInMB"),
+            (sc(2048, 0, None), "MaxConcurrency"),
+            (sc(2048, 201, None), "MaxConcurrency"),
+            (sc(2048, 5, Some(6)), "ProvisionedConcurrency"),
+        ] {
+            let e = backend
+                .create_endpoint_config(config(
+                    &names::name_from_base("conformance-bad"),
+                    variant(Some(bad)),
+                    None,
+                ))
+                .await
+                .unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Validation, "{bad:?}: {e}");
+            assert!(e.message().contains(field), "{bad:?}: {e}");
+        }
+        let mut both = variant(Some(sc(2048, 5, None)));
+        both.instance_type = Some("ml.m5.large".into());
+        let e = backend
+            .create_endpoint_config(config(
+                &names::name_from_base("conformance-bad"),
+                both,
+                None,
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Validation, "{e}");
+        if caps.async_inference {
+            let e = backend
+                .create_endpoint_config(config(
+                    &names::name_from_base("conformance-bad"),
+                    variant(Some(sc(2048, 5, None))),
+                    Some(async_config.clone()),
+                ))
+                .await
+                .unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Validation, "{e}");
+        }
+
+        let endpoint = names::name_from_base("conformance-serverless");
+        backend
+            .create_endpoint_config(config(&endpoint, variant(Some(sc(2048, 2, None))), None))
+            .await?;
+        backend
+            .create_endpoint(EndpointSpec {
+                endpoint_name: endpoint.clone(),
+                endpoint_config_name: endpoint.clone(),
+                tags: vec![],
+            })
+            .await?;
+        let d = session.wait_for_endpoint(&endpoint, &wait()).await?;
+        assert_eq!(d.endpoint_status, EndpointStatus::InService, "{d:?}");
+        assert_eq!(
+            d.production_variants[0].current_serverless_config,
+            Some(sc(2048, 2, None))
+        );
+        let answer = backend
+            .invoke_endpoint(InvokeEndpointRequest::new(
+                endpoint.clone(),
+                b"cold".to_vec(),
+            ))
+            .await?;
+        assert_eq!(answer.body, b"part-1.csv,part-2.csv|cold");
+        let e = backend
+            .invoke_endpoint(InvokeEndpointRequest::new(
+                endpoint.clone(),
+                vec![b'x'; 4 * 1024 * 1024 + 1],
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::PayloadTooLarge, "{e}");
+        backend.delete_endpoint(&endpoint).await?;
+        backend.delete_endpoint_config(&endpoint).await?;
+    }
+
+    if caps.async_inference {
+        let endpoint = names::name_from_base("conformance-async");
+        backend
+            .create_endpoint_config(config(&endpoint, variant(None), Some(async_config)))
+            .await?;
+        let described = backend.describe_endpoint_config(&endpoint).await?;
+        assert_eq!(
+            described
+                .async_inference_config
+                .as_ref()
+                .and_then(|a| a.output_config.s3_output_path.clone()),
+            Some(StorageUri::s3(&bucket, "conformance-async/out"))
+        );
+        backend
+            .create_endpoint(EndpointSpec {
+                endpoint_name: endpoint.clone(),
+                endpoint_config_name: endpoint.clone(),
+                tags: vec![],
+            })
+            .await?;
+        session.wait_for_endpoint(&endpoint, &wait()).await?;
+        let store = session.store();
+        let mut answers = Vec::new();
+        for body in ["one", "status:400:no good"] {
+            let input = StorageUri::s3(
+                &bucket,
+                format!("conformance-async/in/{}", names::unique_id()),
+            );
+            store.put_bytes(body.as_bytes().to_vec(), &input).await?;
+            let mut request = InvokeEndpointAsyncRequest::new(endpoint.clone(), input);
+            request.content_type = Some("text/plain".into());
+            request.inference_id = Some(format!("id-{}", answers.len()));
+            let r = backend.invoke_endpoint_async(request).await?;
+            assert_eq!(r.inference_id, format!("id-{}", answers.len()));
+            assert!(
+                r.output_location
+                    .to_string()
+                    .starts_with(&format!("s3://{bucket}/conformance-async/out/")),
+                "{r:?}"
+            );
+            answers.push(r);
+        }
+        let written = |uri: StorageUri| {
+            let store = store.clone();
+            async move {
+                wait()
+                    .wait_until(
+                        &uri.to_string(),
+                        backend.changes(),
+                        || store.exists(&uri),
+                        |e| (e.to_string(), *e),
+                    )
+                    .await?;
+                store.get_bytes(&uri).await
+            }
+        };
+        let ok = written(answers[0].output_location.clone()).await?;
+        assert_eq!(ok, b"part-1.csv,part-2.csv|one");
+        let failure = answers[1]
+            .failure_location
+            .clone()
+            .expect("a failure path was configured");
+        assert!(
+            failure
+                .to_string()
+                .starts_with(&format!("s3://{bucket}/conformance-async/failed/")),
+            "{failure}"
+        );
+        let failed = String::from_utf8_lossy(&written(failure).await?).into_owned();
+        assert!(failed.contains("no good"), "{failed}");
+        assert!(!store.exists(&answers[1].output_location).await?);
+        backend.delete_endpoint(&endpoint).await?;
+        backend.delete_endpoint_config(&endpoint).await?;
+    }
+    backend.delete_model(&model).await?;
+    Ok(true)
+}
+
 /// Every check above, in order. Returns how many ran (the others were skipped).
 pub async fn run_all(session: &Session, image: &str) -> Result<usize> {
     run_profile(session, image, Profile::Full).await
@@ -878,6 +1208,7 @@ pub async fn run_profile(session: &Session, image: &str, profile: Profile) -> Re
         training_job_stop(session, image).await?,
         endpoint_lifecycle(session, image).await?,
         transform_job_lifecycle(session, image).await?,
+        serverless_and_async_inference(session, image).await?,
     ] {
         ran += usize::from(ok);
     }

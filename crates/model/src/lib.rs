@@ -1,8 +1,18 @@
-//! `sagemaker-model`: [`Model`] and its deployment to a real-time endpoint.
+//! `sagemaker-model`: [`Model`] and its deployment to a real-time, serverless or
+//! asynchronous endpoint.
 //!
 //! `deploy` makes SageMaker's three calls (`CreateModel`, `CreateEndpointConfig` named after
 //! the endpoint with one variant `AllTraffic`, `CreateEndpoint`), waits for `InService` unless
-//! told not to, and returns a [`Predictor`].
+//! told not to, and returns a [`Predictor`] ([`Model::deploy_async`]: an [`AsyncPredictor`]).
+//! A [`ServerlessInferenceConfig`] puts `ServerlessConfig` in the variant instead of an
+//! instance type and count; an [`AsyncInferenceConfig`] makes the endpoint asynchronous.
+
+mod inference;
+
+pub use inference::{
+    AsyncInferenceConfig, AsyncInferenceConfigBuilder, ServerlessInferenceConfig,
+    ServerlessInferenceConfigBuilder,
+};
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -15,7 +25,7 @@ use sagemaker_core::spec::{
 use sagemaker_core::{
     DEFAULT_VARIANT_NAME, Error, ErrorKind, Result, Session, StorageUri, WaitConfig, names,
 };
-use sagemaker_predictor::Predictor;
+use sagemaker_predictor::{AsyncPredictor, Predictor};
 use sagemaker_transformer::{Transformer, TransformerBuilder};
 
 /// How to deploy a model (the Python SDK's `deploy(...)` arguments).
@@ -34,6 +44,10 @@ pub struct DeployConfig {
     pub wait_config: WaitConfig,
     /// Tags of the endpoint config and endpoint.
     pub tags: Vec<Tag>,
+    /// Deploy serverless: memory and concurrency instead of instances.
+    pub serverless_inference_config: Option<ServerlessInferenceConfig>,
+    /// Make the endpoint asynchronous.
+    pub async_inference_config: Option<AsyncInferenceConfig>,
 }
 
 impl Default for DeployConfig {
@@ -45,8 +59,16 @@ impl Default for DeployConfig {
             wait: true,
             wait_config: WaitConfig::default(),
             tags: Vec::new(),
+            serverless_inference_config: None,
+            async_inference_config: None,
         }
     }
+}
+
+/// What a deploy asks for: instances, or a serverless variant.
+enum Capacity {
+    Instances(u32, String),
+    Serverless(ServerlessInferenceConfig),
 }
 
 impl DeployConfig {
@@ -57,6 +79,33 @@ impl DeployConfig {
             instance_type: Some(instance_type.into()),
             ..Default::default()
         }
+    }
+
+    /// A serverless deployment (no instance type or count).
+    ///
+    /// ```
+    /// use sagemaker_model::{DeployConfig, ServerlessInferenceConfig};
+    ///
+    /// let config = DeployConfig::serverless(ServerlessInferenceConfig::default());
+    /// assert!(config.instance_type.is_none());
+    /// ```
+    pub fn serverless(config: ServerlessInferenceConfig) -> Self {
+        DeployConfig {
+            serverless_inference_config: Some(config),
+            ..Default::default()
+        }
+    }
+
+    /// Deploys serverless with `config` (leave the instance type unset).
+    pub fn serverless_inference_config(mut self, config: ServerlessInferenceConfig) -> Self {
+        self.serverless_inference_config = Some(config);
+        self
+    }
+
+    /// Makes the endpoint asynchronous with `config`.
+    pub fn async_inference_config(mut self, config: AsyncInferenceConfig) -> Self {
+        self.async_inference_config = Some(config);
+        self
     }
 
     /// Sets the endpoint name.
@@ -83,7 +132,22 @@ impl DeployConfig {
         self
     }
 
-    fn validate(&self) -> Result<String> {
+    fn validate(&self) -> Result<Capacity> {
+        if let Some(serverless) = self.serverless_inference_config {
+            if self.instance_type.is_some() {
+                return Err(Error::invalid_config(
+                    "instance_type",
+                    "a serverless deployment has no instance type (leave it unset)",
+                ));
+            }
+            if self.async_inference_config.is_some() {
+                return Err(Error::invalid_config(
+                    "async_inference_config",
+                    "serverless endpoints do not support asynchronous inference; choose one",
+                ));
+            }
+            return Ok(Capacity::Serverless(serverless));
+        }
         if self.initial_instance_count == 0 {
             return Err(Error::invalid_config(
                 "initial_instance_count",
@@ -93,6 +157,7 @@ impl DeployConfig {
         self.instance_type
             .clone()
             .filter(|t| !t.trim().is_empty())
+            .map(|t| Capacity::Instances(self.initial_instance_count, t))
             .ok_or_else(|| {
                 Error::invalid_config(
                     "instance_type",
@@ -314,7 +379,7 @@ impl Model {
     /// A model that cannot load makes the endpoint `Failed`; waiting then returns
     /// [`ErrorKind::EndpointFailed`] with the reason.
     pub async fn deploy(&self, config: DeployConfig) -> Result<Predictor> {
-        let instance_type = config.validate()?;
+        let capacity = config.validate()?;
         let model_name = self.name_or_generate();
         let endpoint_name = match &config.endpoint_name {
             Some(n) => n.clone(),
@@ -326,17 +391,21 @@ impl Model {
         deploy_variants(
             &self.inner.session,
             &endpoint_name,
-            vec![ProductionVariant {
-                variant_name: DEFAULT_VARIANT_NAME.to_string(),
-                model_name,
-                initial_instance_count: Some(config.initial_instance_count),
-                instance_type: Some(instance_type),
-                initial_variant_weight: 1.0,
-            }],
+            vec![variant(model_name, capacity)],
             &config,
         )
         .await?;
         Ok(Predictor::attach(endpoint_name, self.inner.session.clone()))
+    }
+
+    /// [`Model::deploy`] to an asynchronous endpoint, returning an [`AsyncPredictor`]. Without
+    /// an `async_inference_config` in `config`, the default one is used (paths chosen as
+    /// the Python SDK does).
+    pub async fn deploy_async(&self, mut config: DeployConfig) -> Result<AsyncPredictor> {
+        config
+            .async_inference_config
+            .get_or_insert_with(AsyncInferenceConfig::default);
+        Ok(AsyncPredictor::new(self.deploy(config).await?))
     }
 
     /// Creates the model now (as the Python SDK's `Model.transformer` does) and returns a
@@ -364,8 +433,25 @@ impl Model {
     }
 }
 
-/// Creates an endpoint config named `endpoint_name` with `variants` and the endpoint, then
-/// waits as `config` says. Models must exist already. Use it for several weighted variants.
+fn variant(model_name: String, capacity: Capacity) -> ProductionVariant {
+    let (count, instance_type, serverless) = match capacity {
+        Capacity::Instances(n, t) => (Some(n), Some(t), None),
+        Capacity::Serverless(c) => (None, None, Some(c.to_spec())),
+    };
+    ProductionVariant {
+        variant_name: DEFAULT_VARIANT_NAME.to_string(),
+        model_name,
+        initial_instance_count: count,
+        instance_type,
+        initial_variant_weight: 1.0,
+        serverless_config: serverless,
+    }
+}
+
+/// Creates an endpoint config named `endpoint_name` with `variants` (and the
+/// `AsyncInferenceConfig` of `config`, unset paths filled with the Python SDK's defaults
+/// under the first variant's model name) and the endpoint, then waits as `config` says.
+/// Models must exist already. Use it for several weighted variants.
 pub async fn deploy_variants(
     session: &Session,
     endpoint_name: &str,
@@ -373,10 +459,26 @@ pub async fn deploy_variants(
     config: &DeployConfig,
 ) -> Result<EndpointDescription> {
     let backend = session.backend();
+    let async_inference_config = match &config.async_inference_config {
+        None => None,
+        Some(a) => {
+            let bucket = session.default_bucket().await?;
+            let base = variants
+                .first()
+                .map(|v| v.model_name.as_str())
+                .unwrap_or(endpoint_name);
+            let unique = names::unique_name_from_base(base);
+            Some(a.to_spec(
+                StorageUri::s3(&bucket, format!("async-endpoint-outputs/{unique}")),
+                StorageUri::s3(&bucket, format!("async-endpoint-failures/{unique}")),
+            ))
+        }
+    };
     backend
         .create_endpoint_config(EndpointConfigSpec {
             endpoint_config_name: endpoint_name.to_string(),
             production_variants: variants,
+            async_inference_config,
             tags: config.tags.clone(),
         })
         .await?;

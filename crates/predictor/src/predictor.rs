@@ -152,6 +152,21 @@ impl<S, D> Predictor<S, D> {
         &self.session
     }
 
+    /// The serializer.
+    pub fn serializer(&self) -> &S {
+        &self.serializer
+    }
+
+    /// The deserializer.
+    pub fn deserializer(&self) -> &D {
+        &self.deserializer
+    }
+
+    /// The options applied to every call.
+    pub fn options(&self) -> &InvokeOptions {
+        &self.defaults
+    }
+
     /// Invokes the endpoint with a raw request (the endpoint name is filled in).
     pub async fn predict_raw(
         &self,

@@ -290,7 +290,93 @@ fn production_variant(v: &ProductionVariant) -> sm::ProductionVariant {
         .set_initial_instance_count(v.initial_instance_count.map(count))
         .set_instance_type(v.instance_type.as_deref().map(Into::into))
         .initial_variant_weight(v.initial_variant_weight)
+        .set_serverless_config(v.serverless_config.map(serverless_config))
         .build()
+}
+
+fn serverless_config(
+    c: ProductionVariantServerlessConfig,
+) -> sm::ProductionVariantServerlessConfig {
+    sm::ProductionVariantServerlessConfig::builder()
+        .memory_size_in_mb(count(c.memory_size_in_mb))
+        .max_concurrency(count(c.max_concurrency))
+        .set_provisioned_concurrency(c.provisioned_concurrency.map(count))
+        .build()
+}
+
+fn serverless_from(c: &sm::ProductionVariantServerlessConfig) -> ProductionVariantServerlessConfig {
+    let n = |v: Option<i32>| v.and_then(|v| u32::try_from(v).ok());
+    ProductionVariantServerlessConfig {
+        memory_size_in_mb: n(c.memory_size_in_mb()).unwrap_or_default(),
+        max_concurrency: n(c.max_concurrency()).unwrap_or_default(),
+        provisioned_concurrency: n(c.provisioned_concurrency()),
+    }
+}
+
+fn async_config(c: &AsyncInferenceConfig) -> Result<sm::AsyncInferenceConfig> {
+    let o = &c.output_config;
+    let notification = o.notification_config.as_ref().map(|n| {
+        sm::AsyncInferenceNotificationConfig::builder()
+            .set_success_topic(n.success_topic.clone())
+            .set_error_topic(n.error_topic.clone())
+            .set_include_inference_response_in((!n.include_inference_response_in.is_empty()).then(
+                || {
+                    n.include_inference_response_in
+                        .iter()
+                        .map(|t| t.as_str().into())
+                        .collect()
+                },
+            ))
+            .build()
+    });
+    Ok(sm::AsyncInferenceConfig::builder()
+        .output_config(
+            sm::AsyncInferenceOutputConfig::builder()
+                .set_kms_key_id(o.kms_key_id.clone())
+                .set_s3_output_path(o.s3_output_path.as_ref().map(s3_uri).transpose()?)
+                .set_s3_failure_path(o.s3_failure_path.as_ref().map(s3_uri).transpose()?)
+                .set_notification_config(notification)
+                .build(),
+        )
+        .set_client_config(c.client_config.map(|cc| {
+            sm::AsyncInferenceClientConfig::builder()
+                .set_max_concurrent_invocations_per_instance(
+                    cc.max_concurrent_invocations_per_instance.map(count),
+                )
+                .build()
+        }))
+        .build())
+}
+
+fn async_config_from(c: &sm::AsyncInferenceConfig) -> Result<AsyncInferenceConfig> {
+    let mut out = AsyncInferenceConfig::default();
+    if let Some(o) = c.output_config() {
+        out.output_config.kms_key_id = present(o.kms_key_id());
+        out.output_config.s3_output_path = uri(o.s3_output_path(), "S3OutputPath")?;
+        out.output_config.s3_failure_path = uri(o.s3_failure_path(), "S3FailurePath")?;
+        out.output_config.notification_config = o
+            .notification_config()
+            .map(|n| -> Result<AsyncInferenceNotificationConfig> {
+                let mut cfg = AsyncInferenceNotificationConfig::default();
+                cfg.success_topic = present(n.success_topic());
+                cfg.error_topic = present(n.error_topic());
+                cfg.include_inference_response_in = n
+                    .include_inference_response_in()
+                    .iter()
+                    .map(|t| parse_enum(t.as_str(), "AsyncNotificationTopicTypes"))
+                    .collect::<Result<_>>()?;
+                Ok(cfg)
+            })
+            .transpose()?;
+    }
+    out.client_config = c.client_config().map(|cc| {
+        let mut client = AsyncInferenceClientConfig::default();
+        client.max_concurrent_invocations_per_instance = cc
+            .max_concurrent_invocations_per_instance()
+            .and_then(|n| u32::try_from(n).ok());
+        client
+    });
+    Ok(out)
 }
 
 // ---- Responses -----------------------------------------------------------------------
@@ -560,6 +646,7 @@ fn variant_from(v: &sm::ProductionVariant) -> ProductionVariant {
             .and_then(|n| u32::try_from(n).ok()),
         instance_type: v.instance_type().map(|t| t.as_str().to_string()),
         initial_variant_weight: v.initial_variant_weight().unwrap_or(1.0),
+        serverless_config: v.serverless_config().map(serverless_from),
     }
 }
 
@@ -575,6 +662,8 @@ impl Backend for AwsBackend {
             .with_python_scripts(true)
             .with_endpoints(true)
             .with_batch_transform(true)
+            .with_serverless(true)
+            .with_async_inference(true)
             .with_file_uris(false)
     }
 
@@ -917,6 +1006,12 @@ impl Backend for AwsBackend {
                     .map(production_variant)
                     .collect(),
             ))
+            .set_async_inference_config(
+                spec.async_inference_config
+                    .as_ref()
+                    .map(async_config)
+                    .transpose()?,
+            )
             .set_tags(tags(&spec.tags))
             .send()
             .await
@@ -926,7 +1021,8 @@ impl Backend for AwsBackend {
             out.endpoint_config_arn().unwrap_or_default(),
             spec.production_variants,
             Timestamp::now_utc(),
-        ))
+        )
+        .with_async_inference_config(spec.async_inference_config))
     }
 
     async fn describe_endpoint_config(&self, name: &str) -> Result<EndpointConfigDescription> {
@@ -943,6 +1039,11 @@ impl Backend for AwsBackend {
             out.endpoint_config_arn().unwrap_or_default(),
             out.production_variants().iter().map(variant_from).collect(),
             ts_or_now(out.creation_time()),
+        )
+        .with_async_inference_config(
+            out.async_inference_config()
+                .map(async_config_from)
+                .transpose()?,
         ))
     }
 
@@ -1032,6 +1133,14 @@ impl Backend for AwsBackend {
                         .and_then(|n| u32::try_from(n).ok())
                         .unwrap_or(0),
                 )
+                .with_serverless_config(v.current_serverless_config().map(|c| {
+                    let n = |v: Option<i32>| v.and_then(|v| u32::try_from(v).ok());
+                    ProductionVariantServerlessConfig {
+                        memory_size_in_mb: n(c.memory_size_in_mb()).unwrap_or_default(),
+                        max_concurrency: n(c.max_concurrency()).unwrap_or_default(),
+                        provisioned_concurrency: n(c.provisioned_concurrency()),
+                    }
+                }))
             })
             .collect();
         Ok(d)
@@ -1099,6 +1208,34 @@ impl Backend for AwsBackend {
         response.custom_attributes = present(out.custom_attributes());
         response.body = out.body.map(|b| b.into_inner()).unwrap_or_default();
         Ok(response)
+    }
+
+    async fn invoke_endpoint_async(
+        &self,
+        request: InvokeEndpointAsyncRequest,
+    ) -> Result<InvokeEndpointAsyncResponse> {
+        request.validate()?;
+        let name = request.endpoint_name.clone();
+        let out = self
+            .c
+            .runtime
+            .invoke_endpoint_async()
+            .endpoint_name(&request.endpoint_name)
+            .input_location(s3_uri(&request.input_location)?)
+            .set_content_type(request.content_type)
+            .set_accept(request.accept)
+            .set_custom_attributes(request.custom_attributes)
+            .set_inference_id(request.inference_id)
+            .set_request_ttl_seconds(request.request_ttl_seconds.map(count))
+            .set_invocation_timeout_seconds(request.invocation_timeout_seconds.map(count))
+            .send()
+            .await
+            .map_err(|e| map("InvokeEndpointAsync", &name, e))?;
+        Ok(InvokeEndpointAsyncResponse::new(
+            out.inference_id().unwrap_or_default(),
+            required_uri(out.output_location(), "OutputLocation")?,
+            uri(out.failure_location(), "FailureLocation")?,
+        ))
     }
 
     async fn create_transform_job(

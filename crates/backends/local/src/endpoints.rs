@@ -14,7 +14,9 @@ use sagemaker_core::{Error, ErrorKind, Result, StorageUri, names};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::async_inference::{AsyncQueue, DEFAULT_MAX_CONCURRENT_INVOCATIONS_PER_INSTANCE};
 use crate::owner::Owner;
+use crate::serverless::{SERVERLESS_MAX_PAYLOAD_BYTES, ServerlessPool};
 use crate::store::write_atomic;
 use crate::{Inner, LOCAL_ACCOUNT, lock};
 
@@ -34,11 +36,13 @@ pub(crate) struct EndpointRecord {
     pub(crate) owner: Owner,
 }
 
-/// One loaded production variant: its replicas share the load round-robin.
+/// One loaded production variant: its replicas share the load round-robin; a serverless
+/// variant has a pool of on-demand workers instead.
 pub(crate) struct LiveVariant {
     name: String,
     weight: f64,
     replicas: Vec<Arc<dyn Handler>>,
+    serverless: Option<Arc<ServerlessPool>>,
     next: AtomicU64,
 }
 
@@ -54,6 +58,35 @@ pub(crate) struct Serving {
 pub(crate) struct LiveEndpoint {
     serving: RwLock<Option<Arc<Serving>>>,
     record: Mutex<EndpointRecord>,
+    /// The request queue of an asynchronous endpoint.
+    pub(crate) async_queue: Option<Arc<AsyncQueue>>,
+}
+
+impl Drop for LiveEndpoint {
+    fn drop(&mut self) {
+        // The backend went away without deleting the endpoint: end the queued requests and
+        // let the workers exit.
+        if let Some(q) = &self.async_queue {
+            q.close("the local backend hosting the endpoint was dropped", false);
+        }
+    }
+}
+
+impl LiveEndpoint {
+    /// The serverless pools of what is serving now.
+    pub(crate) fn serverless_pools(&self) -> Vec<Arc<ServerlessPool>> {
+        self.serving
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|s| {
+                s.variants
+                    .iter()
+                    .filter_map(|v| v.serverless.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
 }
 
 fn dir_of(root: &Path, kind: &str) -> PathBuf {
@@ -227,7 +260,60 @@ impl Inner {
                     ),
                 ));
             }
+            if let Some(sc) = &v.serverless_config {
+                sc.validate()
+                    .map_err(|e| e.prefixed(format!("variant '{}'", v.variant_name)))?;
+                if v.instance_type.is_some() || v.initial_instance_count.is_some() {
+                    return Err(Error::new(
+                        ErrorKind::Validation,
+                        format!(
+                            "variant '{}': give either ServerlessConfig or InstanceType and InitialInstanceCount, not both",
+                            v.variant_name
+                        ),
+                    ));
+                }
+            }
             self.describe_model(&v.model_name)?;
+        }
+        let serverless = spec
+            .production_variants
+            .iter()
+            .any(|v| v.serverless_config.is_some());
+        if serverless && spec.production_variants.len() > 1 {
+            return Err(Error::new(
+                ErrorKind::Validation,
+                "a serverless endpoint config has exactly one production variant",
+            ));
+        }
+        if let Some(a) = &spec.async_inference_config {
+            if serverless {
+                return Err(Error::new(
+                    ErrorKind::Validation,
+                    "AsyncInferenceConfig is not supported with serverless variants (ServerlessConfig)",
+                ));
+            }
+            let Some(out) = &a.output_config.s3_output_path else {
+                return Err(Error::new(
+                    ErrorKind::Validation,
+                    "AsyncInferenceConfig.OutputConfig.S3OutputPath is required on the local backend",
+                ));
+            };
+            self.store.path_of(out)?;
+            if let Some(f) = &a.output_config.s3_failure_path {
+                self.store.path_of(f)?;
+            }
+            if let Some(n) = a
+                .client_config
+                .and_then(|c| c.max_concurrent_invocations_per_instance)
+                && !(1..=1000).contains(&n)
+            {
+                return Err(Error::new(
+                    ErrorKind::Validation,
+                    format!(
+                        "AsyncInferenceConfig.ClientConfig.MaxConcurrentInvocationsPerInstance is {n}; it must be from 1 to 1000"
+                    ),
+                ));
+            }
         }
         if spec
             .production_variants
@@ -249,7 +335,8 @@ impl Inner {
             ),
             spec.production_variants,
             now(),
-        );
+        )
+        .with_async_inference_config(spec.async_inference_config);
         create_new(
             &self.config_path(&d.endpoint_config_name),
             &serde_json::to_vec_pretty(&d)?,
@@ -343,11 +430,37 @@ impl Inner {
             ),
             owner: Owner::current(),
         };
-        self.persist_endpoint(&record)?;
+        let async_queue = match &config.async_inference_config {
+            None => None,
+            Some(a) => {
+                let per_instance = a
+                    .client_config
+                    .and_then(|c| c.max_concurrent_invocations_per_instance)
+                    .unwrap_or(DEFAULT_MAX_CONCURRENT_INVOCATIONS_PER_INSTANCE);
+                let instances: u32 = config
+                    .production_variants
+                    .iter()
+                    .map(|v| v.initial_instance_count.unwrap_or(1).max(1))
+                    .sum();
+                Some(AsyncQueue::start(
+                    self,
+                    &name,
+                    a.clone(),
+                    (instances * per_instance) as usize,
+                )?)
+            }
+        };
+        if let Err(e) = self.persist_endpoint(&record) {
+            if let Some(q) = &async_queue {
+                q.close("the endpoint could not be created", true);
+            }
+            return Err(e);
+        }
         let description = record.description.clone();
         let live = Arc::new(LiveEndpoint {
             serving: RwLock::new(None),
             record: Mutex::new(record),
+            async_queue,
         });
         lock(&self.endpoints).insert(name.clone(), live.clone());
         self.ensure_server()?;
@@ -401,6 +514,32 @@ impl Inner {
                 }
             };
             let env = ServingEnv::new(model.primary_container.environment.clone());
+            if let Some(sc) = v.serverless_config {
+                let pool = ServerlessPool::new(
+                    endpoint,
+                    &v.variant_name,
+                    sc,
+                    container,
+                    model_dir,
+                    env,
+                    self.serverless_idle_timeout,
+                    self.changes.clone(),
+                )
+                .map_err(|e| {
+                    e.prefixed(format!(
+                        "variant {} (model {})",
+                        v.variant_name, v.model_name
+                    ))
+                })?;
+                variants.push(LiveVariant {
+                    name: v.variant_name.clone(),
+                    weight: f64::from(v.initial_variant_weight),
+                    replicas: Vec::new(),
+                    serverless: Some(pool),
+                    next: AtomicU64::new(0),
+                });
+                continue;
+            }
             let count = v.initial_instance_count.unwrap_or(1).max(1);
             let mut replicas = Vec::with_capacity(count as usize);
             for _ in 0..count {
@@ -415,6 +554,7 @@ impl Inner {
                 name: v.variant_name.clone(),
                 weight: f64::from(v.initial_variant_weight),
                 replicas,
+                serverless: None,
                 next: AtomicU64::new(0),
             });
         }
@@ -533,6 +673,14 @@ impl Inner {
                 .write()
                 .unwrap_or_else(|p| p.into_inner())
                 .take();
+            // Queued asynchronous requests fail explicitly; running ones end (their
+            // invocation finds no endpoint and fails, or has already answered).
+            if let Some(q) = &live.async_queue {
+                q.close(
+                    &format!("Endpoint {name} was deleted before the request ran"),
+                    true,
+                );
+            }
         }
         std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         self.tick();
@@ -559,31 +707,74 @@ impl Inner {
         &self,
         request: &InvokeEndpointRequest,
     ) -> Result<InvokeEndpointResponse> {
-        if request.body.len() > MAX_PAYLOAD_BYTES {
-            return Err(Error::new(
-                ErrorKind::PayloadTooLarge,
-                format!("HTTP content length exceeded {MAX_PAYLOAD_BYTES} bytes."),
-            ));
-        }
+        self.invoke_with_limit(request, MAX_PAYLOAD_BYTES)
+    }
+
+    /// `InvokeEndpointAsync`, in process: checks the request, queues it and answers with
+    /// where the result or the failure will be written.
+    pub(crate) fn invoke_endpoint_async(
+        &self,
+        request: InvokeEndpointAsyncRequest,
+    ) -> Result<InvokeEndpointAsyncResponse> {
+        request.validate()?;
         if let Some(attrs) = &request.custom_attributes {
             validate_custom_attributes(attrs)?;
         }
-        let name = &request.endpoint_name;
-        let live = lock(&self.endpoints).get(name).cloned();
-        let Some(live) = live else {
-            return Err(match self.describe_endpoint(name) {
-                Ok(_) => self.not_hosted_here(name),
-                Err(_) => endpoint_not_found(name),
-            });
+        let name = request.endpoint_name.clone();
+        let live = self.live_endpoint(&name)?;
+        self.serving_of(&live, &name)?;
+        let Some(queue) = live.async_queue.clone() else {
+            return Err(Error::new(
+                ErrorKind::Validation,
+                format!(
+                    "Endpoint {name} is not an asynchronous endpoint (its config has no AsyncInferenceConfig); call InvokeEndpoint"
+                ),
+            ));
         };
+        let input = &request.input_location;
+        let path = self.store.path_of(input)?;
+        if !path.is_file() {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("Could not find the input at {input}."),
+            )
+            .with_context(context::PATH, input.to_string()));
+        }
+        let id = names::unique_id();
+        let inference_id = request.inference_id.clone().unwrap_or_else(|| id.clone());
+        let (output, failure) = queue.locations(&id);
+        if !queue.push(
+            request,
+            inference_id.clone(),
+            output.clone(),
+            failure.clone(),
+        ) {
+            return Err(endpoint_not_found(&name));
+        }
+        Ok(InvokeEndpointAsyncResponse::new(
+            inference_id,
+            output,
+            Some(failure),
+        ))
+    }
+
+    fn live_endpoint(&self, name: &str) -> Result<Arc<LiveEndpoint>> {
+        let live = lock(&self.endpoints).get(name).cloned();
+        live.ok_or_else(|| match self.describe_endpoint(name) {
+            Ok(_) => self.not_hosted_here(name),
+            Err(_) => endpoint_not_found(name),
+        })
+    }
+
+    fn serving_of(&self, live: &LiveEndpoint, name: &str) -> Result<Arc<Serving>> {
         let serving = live
             .serving
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        let Some(serving) = serving else {
+        serving.ok_or_else(|| {
             let d = lock(&live.record).description.clone();
-            return Err(match d.endpoint_status {
+            match d.endpoint_status {
                 EndpointStatus::Creating => Error::new(
                     ErrorKind::ModelNotReady,
                     format!("Model for endpoint {name} is not ready yet; it is still loading."),
@@ -597,11 +788,49 @@ impl Inner {
                             .unwrap_or_default()
                     ),
                 ),
-            });
-        };
+            }
+        })
+    }
+
+    /// `InvokeEndpoint` with a payload limit (6 MB real-time, 1 GB for queued async
+    /// requests; serverless variants have their own 4 MB).
+    pub(crate) fn invoke_with_limit(
+        &self,
+        request: &InvokeEndpointRequest,
+        limit: usize,
+    ) -> Result<InvokeEndpointResponse> {
+        if request.body.len() > limit {
+            return Err(Error::new(
+                ErrorKind::PayloadTooLarge,
+                format!("HTTP content length exceeded {limit} bytes."),
+            ));
+        }
+        if let Some(attrs) = &request.custom_attributes {
+            validate_custom_attributes(attrs)?;
+        }
+        let name = &request.endpoint_name;
+        let live = self.live_endpoint(name)?;
+        let serving = self.serving_of(&live, name)?;
         let variant = serving.pick(request.target_variant.as_deref(), name)?;
-        let replica = &variant.replicas[(variant.next.fetch_add(1, Ordering::Relaxed)
-            % variant.replicas.len() as u64) as usize];
+        let lease;
+        let replica = match &variant.serverless {
+            Some(pool) => {
+                if request.body.len() > SERVERLESS_MAX_PAYLOAD_BYTES {
+                    return Err(Error::new(
+                        ErrorKind::PayloadTooLarge,
+                        format!(
+                            "HTTP content length exceeded {SERVERLESS_MAX_PAYLOAD_BYTES} bytes."
+                        ),
+                    ));
+                }
+                lease = pool.acquire()?;
+                lease.handler.as_ref().expect("a lease holds a worker")
+            }
+            None => {
+                &variant.replicas[(variant.next.fetch_add(1, Ordering::Relaxed)
+                    % variant.replicas.len() as u64) as usize]
+            }
+        };
         let mut invocation = InvocationRequest::default();
         invocation.body = request.body.clone();
         invocation.content_type = request.content_type.clone();
@@ -650,6 +879,7 @@ impl Serving {
                     v.weight as f32,
                     v.replicas.len() as u32,
                 )
+                .with_serverless_config(v.serverless.as_ref().map(|p| p.config))
             })
             .collect()
     }

@@ -15,9 +15,11 @@
 //! # }
 //! ```
 
+mod async_inference;
 mod endpoints;
 mod owner;
 mod server;
+mod serverless;
 pub mod store;
 mod training;
 mod transform;
@@ -25,8 +27,9 @@ mod transform;
 use std::collections::{BTreeMap, HashMap};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use sagemaker_core::container::Container;
@@ -36,7 +39,12 @@ use sagemaker_core::{
 };
 use tokio::sync::watch;
 
+pub use async_inference::{
+    ASYNC_MAX_PAYLOAD_BYTES, AsyncInvocationStatus, AsyncNotification,
+    DEFAULT_MAX_CONCURRENT_INVOCATIONS_PER_INSTANCE,
+};
 pub use endpoints::{MAX_CUSTOM_ATTRIBUTES, MAX_PAYLOAD_BYTES};
+pub use serverless::{DEFAULT_SERVERLESS_IDLE_TIMEOUT, SERVERLESS_MAX_PAYLOAD_BYTES};
 pub use store::LocalStore;
 
 /// The default bucket of the local backend.
@@ -68,6 +76,10 @@ pub(crate) struct Inner {
     changes: watch::Sender<u64>,
     http_address: SocketAddr,
     server: Mutex<Option<SocketAddr>>,
+    /// Where asynchronous inference notifications go (in place of SNS).
+    notify: Option<async_inference::NotifyFn>,
+    /// How long a serverless worker stays loaded after its last request.
+    serverless_idle_timeout: Duration,
 }
 
 impl Inner {
@@ -172,6 +184,47 @@ impl LocalBackend {
         *lock(&self.inner.server)
     }
 
+    /// The metrics of an endpoint hosted by this process (cold starts, throttles, the
+    /// asynchronous queue).
+    pub fn endpoint_metrics(&self, endpoint: &str) -> Result<EndpointMetrics> {
+        let live = lock(&self.inner.endpoints)
+            .get(endpoint)
+            .cloned()
+            .ok_or_else(|| Error::not_found("endpoint hosted by this process", endpoint))?;
+        let mut m = EndpointMetrics::default();
+        for pool in live.serverless_pools() {
+            m.serverless_invocations += pool.invocations.load(Ordering::Relaxed);
+            m.cold_starts += pool.cold_starts.load(Ordering::Relaxed);
+            m.throttles += pool.throttles.load(Ordering::Relaxed);
+            m.warm_workers += pool.warm_workers() as u64;
+            m.last_model_setup_time = m.last_model_setup_time.or(pool.last_setup_time());
+        }
+        if let Some(q) = &live.async_queue {
+            let c = &q.counters;
+            m.async_accepted = c.accepted.load(Ordering::Relaxed);
+            m.async_queued = q.queued() as u64;
+            m.async_running = c.running.load(Ordering::Relaxed);
+            m.async_completed = c.completed.load(Ordering::Relaxed);
+            m.async_failed = c.failed.load(Ordering::Relaxed);
+        }
+        Ok(m)
+    }
+
+    /// Unloads every idle serverless worker of `endpoint` now, as the idle timeout would
+    /// (provisioned ones stay), so the next request is a cold start. Returns how many were
+    /// unloaded.
+    pub fn scale_to_zero(&self, endpoint: &str) -> Result<usize> {
+        let live = lock(&self.inner.endpoints)
+            .get(endpoint)
+            .cloned()
+            .ok_or_else(|| Error::not_found("endpoint hosted by this process", endpoint))?;
+        Ok(live
+            .serverless_pools()
+            .iter()
+            .map(|p| p.unload_idle(Duration::ZERO))
+            .sum())
+    }
+
     /// Serves one endpoint's container contract (`GET /ping`, `POST /invocations`, answering
     /// with the container's own status codes, as a SageMaker image does on port 8080) on a
     /// listener of its own, and returns its address. Port 0 picks a free port.
@@ -196,13 +249,43 @@ impl LocalBackend {
     }
 }
 
-/// Builds local sessions: root directory, registered containers, region.
+/// What an endpoint hosted by this process has done: the local stand-in for its CloudWatch
+/// metrics (`Invocations`, `ModelSetupTime`, ...). See [`LocalBackend::endpoint_metrics`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EndpointMetrics {
+    /// Requests admitted by serverless variants.
+    pub serverless_invocations: u64,
+    /// Serverless cold starts: requests that found no warm worker and loaded the model.
+    pub cold_starts: u64,
+    /// Serverless requests refused with `ThrottlingException`.
+    pub throttles: u64,
+    /// Serverless workers loaded and idle right now.
+    pub warm_workers: u64,
+    /// How long the last cold start took to load the model (`ModelSetupTime`).
+    pub last_model_setup_time: Option<Duration>,
+    /// Asynchronous requests accepted.
+    pub async_accepted: u64,
+    /// Asynchronous requests waiting for a worker.
+    pub async_queued: u64,
+    /// Asynchronous requests running.
+    pub async_running: u64,
+    /// Asynchronous requests whose result was written.
+    pub async_completed: u64,
+    /// Asynchronous requests whose failure was written.
+    pub async_failed: u64,
+}
+
+/// Builds local sessions: root directory, registered containers, region, serverless idle
+/// time, asynchronous inference notifications.
 #[derive(Default, Clone)]
 pub struct LocalSessionBuilder {
     root: Option<PathBuf>,
     region: Option<String>,
     containers: BTreeMap<String, Arc<dyn Container>>,
     http_address: Option<SocketAddr>,
+    notify: Option<async_inference::NotifyFn>,
+    serverless_idle_timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for LocalSessionBuilder {
@@ -233,6 +316,39 @@ impl LocalSessionBuilder {
     /// Bind another interface only on purpose: the server has no authentication.
     pub fn http_address(mut self, addr: SocketAddr) -> Self {
         self.http_address = Some(addr);
+        self
+    }
+
+    /// Receives the notifications of asynchronous endpoints in place of SNS: `f` is called
+    /// once per finished request whose outcome has a topic in the endpoint's
+    /// `NotificationConfig` (`SuccessTopic` for results, `ErrorTopic` for failures), after
+    /// the result or failure object is written. It runs on the endpoint's worker thread:
+    /// keep it short (send to a channel).
+    ///
+    /// ```
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// let root = tempfile::tempdir().unwrap();
+    /// let session = sagemaker_local::LocalSession::builder()
+    ///     .root(root.path())
+    ///     .on_async_notification(move |n| {
+    ///         let _ = tx.send(n.clone());
+    ///     })
+    ///     .build()?;
+    /// # drop((session, rx));
+    /// # Ok::<(), sagemaker_core::Error>(())
+    /// ```
+    pub fn on_async_notification(
+        mut self,
+        f: impl Fn(&AsyncNotification) + Send + Sync + 'static,
+    ) -> Self {
+        self.notify = Some(Arc::new(f));
+        self
+    }
+
+    /// How long a serverless worker stays loaded after its last request before it is
+    /// unloaded (scale to zero; provisioned workers stay). Default 60 s.
+    pub fn serverless_idle_timeout(mut self, idle: Duration) -> Self {
+        self.serverless_idle_timeout = Some(idle);
         self
     }
 
@@ -294,6 +410,10 @@ impl LocalSessionBuilder {
                     .http_address
                     .unwrap_or(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))),
                 server: Mutex::new(None),
+                notify: self.notify,
+                serverless_idle_timeout: self
+                    .serverless_idle_timeout
+                    .unwrap_or(DEFAULT_SERVERLESS_IDLE_TIMEOUT),
             }),
         })
     }
@@ -337,6 +457,8 @@ impl Backend for LocalBackend {
             .with_endpoints(true)
             .with_batch_transform(true)
             .with_file_uris(true)
+            .with_serverless(true)
+            .with_async_inference(true)
     }
 
     fn region(&self) -> &str {
@@ -437,7 +559,11 @@ impl Backend for LocalBackend {
     }
 
     async fn delete_endpoint(&self, name: &str) -> Result<()> {
-        self.inner.delete_endpoint(name)
+        // Blocking: it waits for the endpoint's asynchronous workers to finish.
+        let (inner, name) = (self.inner.clone(), name.to_string());
+        tokio::task::spawn_blocking(move || inner.delete_endpoint(&name))
+            .await
+            .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?
     }
 
     async fn invoke_endpoint(
@@ -445,6 +571,13 @@ impl Backend for LocalBackend {
         request: InvokeEndpointRequest,
     ) -> Result<InvokeEndpointResponse> {
         self.inner.invoke_endpoint(&request)
+    }
+
+    async fn invoke_endpoint_async(
+        &self,
+        request: InvokeEndpointAsyncRequest,
+    ) -> Result<InvokeEndpointAsyncResponse> {
+        self.inner.invoke_endpoint_async(request)
     }
 
     async fn create_transform_job(

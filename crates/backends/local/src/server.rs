@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use sagemaker_core::error::context;
-use sagemaker_core::spec::{EndpointStatus, InvokeEndpointRequest};
+use sagemaker_core::spec::{EndpointStatus, InvokeEndpointAsyncRequest, InvokeEndpointRequest};
 use sagemaker_core::{Error, ErrorKind};
 
 use crate::Inner;
@@ -38,6 +38,7 @@ pub(crate) fn router(inner: Arc<Inner>) -> Router {
     Router::new()
         .route("/ping", get(|| async { StatusCode::OK }))
         .route("/endpoints/{name}/invocations", post(invoke))
+        .route("/endpoints/{name}/async-invocations", post(invoke_async))
         .route("/endpoints/{name}/ping", get(ping))
         .with_state(inner)
 }
@@ -177,6 +178,76 @@ async fn invoke(
     }
 }
 
+/// `InvokeEndpointAsync` (botocore's `sagemaker-runtime` model): every input in a header,
+/// `202 Accepted` with `{"InferenceId": ...}` and the locations in headers.
+async fn invoke_async(
+    State(inner): State<Arc<Inner>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let seconds = |h: &str| -> Result<Option<u32>, Error> {
+        header_str(&headers, h)?
+            .map(|v| {
+                v.trim().parse::<u32>().map_err(|_| {
+                    Error::new(
+                        ErrorKind::Validation,
+                        format!("header {h} must be a whole number of seconds"),
+                    )
+                })
+            })
+            .transpose()
+    };
+    let request = (|| -> Result<InvokeEndpointAsyncRequest, Error> {
+        let input = header_str(&headers, "x-amzn-sagemaker-inputlocation")?.ok_or_else(|| {
+            Error::new(
+                ErrorKind::Validation,
+                "1 validation error detected: Value null at 'inputLocation' failed to satisfy constraint: Member must not be null",
+            )
+        })?;
+        let input = input.parse().map_err(|e: Error| {
+            Error::new(
+                ErrorKind::Validation,
+                format!("InputLocation: {}", e.message()),
+            )
+        })?;
+        let mut r = InvokeEndpointAsyncRequest::new(name.clone(), input);
+        r.content_type = header_str(&headers, "x-amzn-sagemaker-content-type")?;
+        r.accept = header_str(&headers, "x-amzn-sagemaker-accept")?;
+        r.custom_attributes = header_str(&headers, "x-amzn-sagemaker-custom-attributes")?;
+        r.inference_id = header_str(&headers, "x-amzn-sagemaker-inference-id")?;
+        r.request_ttl_seconds = seconds("x-amzn-sagemaker-requestttlseconds")?;
+        r.invocation_timeout_seconds = seconds("x-amzn-sagemaker-invocationtimeoutseconds")?;
+        Ok(r)
+    })();
+    match request.and_then(|r| inner.invoke_endpoint_async(r)) {
+        Ok(answer) => {
+            let mut response = json_response(
+                StatusCode::ACCEPTED,
+                None,
+                serde_json::json!({ "InferenceId": answer.inference_id }),
+            );
+            let h = response.headers_mut();
+            if let Ok(v) = HeaderValue::from_str(&answer.output_location.to_string()) {
+                h.insert(
+                    HeaderName::from_static("x-amzn-sagemaker-outputlocation"),
+                    v,
+                );
+            }
+            if let Some(v) = answer
+                .failure_location
+                .and_then(|f| HeaderValue::from_str(&f.to_string()).ok())
+            {
+                h.insert(
+                    HeaderName::from_static("x-amzn-sagemaker-failurelocation"),
+                    v,
+                );
+            }
+            response
+        }
+        Err(e) => error_response(&e),
+    }
+}
+
 async fn ping(State(inner): State<Arc<Inner>>, Path(name): Path<String>) -> Response {
     match inner.describe_endpoint(&name) {
         Ok(d) if d.endpoint_status == EndpointStatus::InService => StatusCode::OK.into_response(),
@@ -248,7 +319,11 @@ pub(crate) fn error_response(e: &Error) -> Response {
             Some("ValidationError"),
             serde_json::json!({ "Message": message }),
         ),
-        ErrorKind::PayloadTooLarge => too_large(),
+        ErrorKind::PayloadTooLarge => json_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            None,
+            serde_json::json!({ "message": message }),
+        ),
         ErrorKind::ModelNotReady => json_response(
             StatusCode::TOO_MANY_REQUESTS,
             Some("ModelNotReadyException"),

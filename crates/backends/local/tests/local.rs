@@ -21,7 +21,7 @@ fn session(root: &std::path::Path) -> Session {
 async fn conformance_suite() {
     let root = tempfile::tempdir().unwrap();
     let s = session(root.path());
-    assert_eq!(testkit::run_all(&s, IMAGE).await.unwrap(), 6);
+    assert_eq!(testkit::run_all(&s, IMAGE).await.unwrap(), 7);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -381,7 +381,9 @@ async fn create_endpoint(s: &Session, endpoint: &str, artifact: &StorageUri, env
             initial_instance_count: Some(1),
             instance_type: Some("local".into()),
             initial_variant_weight: 1.0,
+            serverless_config: None,
         }],
+        async_inference_config: None,
         tags: vec![],
     })
     .await

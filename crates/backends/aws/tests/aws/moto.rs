@@ -337,3 +337,111 @@ async fn the_sklearn_flow_runs_on_moto() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serverless_and_async_endpoints_on_moto() {
+    use sagemaker_model::{AsyncInferenceConfig, Model, ServerlessInferenceConfig};
+
+    let session = session();
+    let bucket = session.default_bucket().await.unwrap();
+    let model = |name: &str| {
+        Model::builder()
+            .image_uri(
+                "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3",
+            )
+            .model_data(format!("s3://{bucket}/models/iris/model.tar.gz"))
+            .role("SageMakerRole")
+            .name(name)
+            .session(session.clone())
+            .build()
+            .unwrap()
+    };
+
+    // Serverless: ServerlessConfig in place of instance type and count.
+    let serverless = names::name_from_base("moto-serverless");
+    let predictor = model(&serverless)
+        .deploy(
+            DeployConfig::serverless(
+                ServerlessInferenceConfig::builder()
+                    .memory_size_in_mb(3072)
+                    .max_concurrency(7)
+                    .build()
+                    .unwrap(),
+            )
+            .endpoint_name(serverless.clone())
+            .wait_config(fast()),
+        )
+        .await
+        .unwrap();
+    let config = session
+        .backend()
+        .describe_endpoint_config(&serverless)
+        .await
+        .unwrap();
+    let v = &config.production_variants[0];
+    assert_eq!(v.instance_type, None);
+    assert_eq!(v.initial_instance_count, None);
+    let sc = v.serverless_config.expect("ServerlessConfig round-trips");
+    assert_eq!((sc.memory_size_in_mb, sc.max_concurrency), (3072, 7));
+    predictor.delete_model().await.unwrap();
+    predictor.delete_endpoint(true).await.unwrap();
+
+    // Asynchronous: the config round-trips; predict_async uploads the payload, invokes, and
+    // get_result polls S3 for the output or failure object moto writes.
+    let name = names::name_from_base("moto-async");
+    let predictor = model(&name)
+        .deploy_async(
+            DeployConfig::new(1, "ml.m5.large")
+                .endpoint_name(name.clone())
+                .async_inference_config(
+                    AsyncInferenceConfig::builder()
+                        .output_path(format!("s3://{bucket}/async/out"))
+                        .failure_path(format!("s3://{bucket}/async/failed"))
+                        .max_concurrent_invocations_per_instance(2)
+                        .build()
+                        .unwrap(),
+                )
+                .wait_config(fast()),
+        )
+        .await
+        .unwrap();
+    let config = session
+        .backend()
+        .describe_endpoint_config(&name)
+        .await
+        .unwrap();
+    let a = config
+        .async_inference_config
+        .expect("AsyncInferenceConfig round-trips");
+    assert_eq!(
+        a.output_config.s3_output_path.unwrap().to_string(),
+        format!("s3://{bucket}/async/out")
+    );
+    assert_eq!(
+        a.client_config
+            .unwrap()
+            .max_concurrent_invocations_per_instance,
+        Some(2)
+    );
+
+    let status = moto_post(
+        "/moto-api/static/sagemaker/async-endpoint-results",
+        &serde_json::json!({
+            "account_id": "123456789012",
+            "region": "us-east-1",
+            "results": [{"data": "[\"setosa\"]"}, {"is_failure": true, "data": "bad row 3"}]
+        }),
+    );
+    assert_eq!(status, 201);
+    let ok = predictor
+        .predict_async(&b"5.1,3.5,1.4,0.2".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(ok.get_result(Some(&fast())).await.unwrap(), b"[\"setosa\"]");
+    let bad = predictor.predict_async(&b"7,7,7".to_vec()).await.unwrap();
+    let e = bad.get_result(Some(&fast())).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ModelError, "{e}");
+    assert!(e.to_string().contains("bad row 3"), "{e}");
+    predictor.delete_model().await.unwrap();
+    predictor.delete_endpoint(true).await.unwrap();
+}
