@@ -834,6 +834,149 @@ async fn transform_sends_every_field_including_data_processing() {
 }
 
 #[tokio::test]
+async fn serverless_and_async_configs_and_invoke_endpoint_async_have_the_api_shapes() {
+    use aws_sdk_sagemaker::operation::create_endpoint_config::CreateEndpointConfigInput;
+    use aws_sdk_sagemakerruntime::operation::invoke_endpoint_async::{
+        InvokeEndpointAsyncInput, InvokeEndpointAsyncOutput,
+    };
+    use sagemaker_core::spec::{
+        AsyncInferenceClientConfig, AsyncInferenceConfig, AsyncInferenceNotificationConfig,
+        AsyncNotificationTopicType, EndpointConfigSpec, InvokeEndpointAsyncRequest,
+        ProductionVariant, ProductionVariantServerlessConfig,
+    };
+    use sagemaker_core::StorageUri;
+
+    let configs: Arc<Mutex<Vec<CreateEndpointConfigInput>>> = slot();
+    let invokes: Arc<Mutex<Vec<InvokeEndpointAsyncInput>>> = slot();
+    let (c, i) = (configs.clone(), invokes.clone());
+    let rules = Rules {
+        sagemaker: vec![
+            mock!(aws_sdk_sagemaker::Client::create_endpoint_config)
+                .match_requests(move |r| {
+                    c.lock().unwrap().push(r.clone());
+                    true
+                })
+                .then_output(|| {
+                    CreateEndpointConfigOutput::builder()
+                        .endpoint_config_arn("arn:c")
+                        .build()
+                }),
+        ],
+        runtime: vec![
+            mock!(aws_sdk_sagemakerruntime::Client::invoke_endpoint_async)
+                .match_requests(move |r| {
+                    i.lock().unwrap().push(r.clone());
+                    true
+                })
+                .then_output(|| {
+                    InvokeEndpointAsyncOutput::builder()
+                        .inference_id("inf-1")
+                        .output_location(format!("s3://{BUCKET}/async/out/inf-1.out"))
+                        .failure_location(format!("s3://{BUCKET}/async/failed/inf-1-error.out"))
+                        .build()
+                }),
+        ],
+        ..Rules::default()
+    };
+    let session = session(&rules);
+    let mut variant = ProductionVariant {
+        variant_name: "AllTraffic".into(),
+        model_name: "m".into(),
+        initial_instance_count: None,
+        instance_type: None,
+        initial_variant_weight: 1.0,
+        serverless_config: Some(ProductionVariantServerlessConfig {
+            memory_size_in_mb: 2048,
+            max_concurrency: 5,
+            provisioned_concurrency: Some(2),
+        }),
+    };
+    session
+        .backend()
+        .create_endpoint_config(EndpointConfigSpec {
+            endpoint_config_name: "serverless".into(),
+            production_variants: vec![variant.clone()],
+            async_inference_config: None,
+            tags: vec![],
+        })
+        .await
+        .unwrap();
+    let mut notification = AsyncInferenceNotificationConfig::default();
+    notification.success_topic = Some("arn:aws:sns:us-east-1:123456789012:ok".into());
+    notification.error_topic = Some("arn:aws:sns:us-east-1:123456789012:err".into());
+    notification.include_inference_response_in =
+        vec![AsyncNotificationTopicType::SuccessNotificationTopic];
+    let mut async_config = AsyncInferenceConfig::default();
+    async_config.output_config.s3_output_path = Some(StorageUri::s3(BUCKET, "async/out"));
+    async_config.output_config.s3_failure_path = Some(StorageUri::s3(BUCKET, "async/failed"));
+    async_config.output_config.notification_config = Some(notification);
+    let mut client = AsyncInferenceClientConfig::default();
+    client.max_concurrent_invocations_per_instance = Some(4);
+    async_config.client_config = Some(client);
+    variant.serverless_config = None;
+    variant.initial_instance_count = Some(1);
+    variant.instance_type = Some("ml.m5.large".into());
+    session
+        .backend()
+        .create_endpoint_config(EndpointConfigSpec {
+            endpoint_config_name: "async".into(),
+            production_variants: vec![variant],
+            async_inference_config: Some(async_config),
+            tags: vec![],
+        })
+        .await
+        .unwrap();
+
+    let configs = configs.lock().unwrap().clone();
+    let v = &configs[0].production_variants()[0];
+    assert_eq!(v.instance_type(), None);
+    assert_eq!(v.initial_instance_count(), None);
+    let sc = v.serverless_config().unwrap();
+    assert_eq!(sc.memory_size_in_mb(), Some(2048));
+    assert_eq!(sc.max_concurrency(), Some(5));
+    assert_eq!(sc.provisioned_concurrency(), Some(2));
+    assert!(configs[0].async_inference_config().is_none());
+    let a = configs[1].async_inference_config().unwrap();
+    let o = a.output_config().unwrap();
+    assert_eq!(o.s3_output_path(), Some(format!("s3://{BUCKET}/async/out").as_str()));
+    assert_eq!(o.s3_failure_path(), Some(format!("s3://{BUCKET}/async/failed").as_str()));
+    let n = o.notification_config().unwrap();
+    assert_eq!(n.success_topic(), Some("arn:aws:sns:us-east-1:123456789012:ok"));
+    assert_eq!(n.error_topic(), Some("arn:aws:sns:us-east-1:123456789012:err"));
+    assert_eq!(
+        n.include_inference_response_in(),
+        [sm::AsyncNotificationTopicTypes::SuccessNotificationTopic]
+    );
+    assert_eq!(
+        a.client_config().unwrap().max_concurrent_invocations_per_instance(),
+        Some(4)
+    );
+
+    let mut request =
+        InvokeEndpointAsyncRequest::new("ep", StorageUri::s3(BUCKET, "async/in/req-1"));
+    request.content_type = Some("text/csv".into());
+    request.accept = Some("application/json".into());
+    request.inference_id = Some("inf-1".into());
+    request.request_ttl_seconds = Some(600);
+    request.invocation_timeout_seconds = Some(120);
+    let answer = session.backend().invoke_endpoint_async(request).await.unwrap();
+    assert_eq!(answer.inference_id, "inf-1");
+    assert_eq!(
+        answer.output_location.to_string(),
+        format!("s3://{BUCKET}/async/out/inf-1.out")
+    );
+    assert!(answer.failure_location.is_some());
+    let r = invokes.lock().unwrap()[0].clone();
+    assert_eq!(r.endpoint_name(), Some("ep"));
+    assert_eq!(r.input_location(), Some(format!("s3://{BUCKET}/async/in/req-1").as_str()));
+    assert_eq!(r.content_type(), Some("text/csv"));
+    assert_eq!(r.accept(), Some("application/json"));
+    assert_eq!(r.inference_id(), Some("inf-1"));
+    assert_eq!(r.request_ttl_seconds(), Some(600));
+    assert_eq!(r.invocation_timeout_seconds(), Some(120));
+}
+
+#[tokio::test]
 async fn stop_and_update_endpoint_send_their_calls() {
     let stopped = slot();
     let updated = slot();
