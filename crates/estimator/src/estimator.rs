@@ -926,14 +926,36 @@ struct LogPrinter {
 impl LogPrinter {
     fn start(job: TrainingJob, poll: Duration) -> Self {
         let (done, mut done_rx) = tokio::sync::oneshot::channel();
-        let poll = poll.min(Duration::from_millis(250));
+        // A local log is a file: read it often. A remote one (CloudWatch) is read at the
+        // wait's poll interval, as the Python SDK does, not four times a second.
+        let local = job.session().backend().changes().is_some();
+        let poll = if local {
+            poll.min(Duration::from_millis(250))
+        } else {
+            poll
+        };
         let task = tokio::spawn(async move {
             let mut printed = 0usize;
+            let mut phases = 0usize;
             loop {
                 let finished = tokio::select! {
                     _ = &mut done_rx => true,
                     _ = tokio::time::sleep(poll) => false,
                 };
+                // The secondary-status transitions, as the Python SDK prints them.
+                if let Ok(d) = job.describe().await {
+                    for t in d.secondary_status_transitions.iter().skip(phases) {
+                        eprintln!(
+                            "{} {} - {}",
+                            t.start_time
+                                .format(&time::format_description::well_known::Rfc3339)
+                                .unwrap_or_default(),
+                            t.status,
+                            t.status_message
+                        );
+                    }
+                    phases = phases.max(d.secondary_status_transitions.len());
+                }
                 if let Ok(log) = job.logs().await
                     && log.len() > printed
                 {

@@ -839,12 +839,12 @@ async fn serverless_and_async_configs_and_invoke_endpoint_async_have_the_api_sha
     use aws_sdk_sagemakerruntime::operation::invoke_endpoint_async::{
         InvokeEndpointAsyncInput, InvokeEndpointAsyncOutput,
     };
+    use sagemaker_core::StorageUri;
     use sagemaker_core::spec::{
         AsyncInferenceClientConfig, AsyncInferenceConfig, AsyncInferenceNotificationConfig,
         AsyncNotificationTopicType, EndpointConfigSpec, InvokeEndpointAsyncRequest,
         ProductionVariant, ProductionVariantServerlessConfig,
     };
-    use sagemaker_core::StorageUri;
 
     let configs: Arc<Mutex<Vec<CreateEndpointConfigInput>>> = slot();
     let invokes: Arc<Mutex<Vec<InvokeEndpointAsyncInput>>> = slot();
@@ -938,17 +938,31 @@ async fn serverless_and_async_configs_and_invoke_endpoint_async_have_the_api_sha
     assert!(configs[0].async_inference_config().is_none());
     let a = configs[1].async_inference_config().unwrap();
     let o = a.output_config().unwrap();
-    assert_eq!(o.s3_output_path(), Some(format!("s3://{BUCKET}/async/out").as_str()));
-    assert_eq!(o.s3_failure_path(), Some(format!("s3://{BUCKET}/async/failed").as_str()));
+    assert_eq!(
+        o.s3_output_path(),
+        Some(format!("s3://{BUCKET}/async/out").as_str())
+    );
+    assert_eq!(
+        o.s3_failure_path(),
+        Some(format!("s3://{BUCKET}/async/failed").as_str())
+    );
     let n = o.notification_config().unwrap();
-    assert_eq!(n.success_topic(), Some("arn:aws:sns:us-east-1:123456789012:ok"));
-    assert_eq!(n.error_topic(), Some("arn:aws:sns:us-east-1:123456789012:err"));
+    assert_eq!(
+        n.success_topic(),
+        Some("arn:aws:sns:us-east-1:123456789012:ok")
+    );
+    assert_eq!(
+        n.error_topic(),
+        Some("arn:aws:sns:us-east-1:123456789012:err")
+    );
     assert_eq!(
         n.include_inference_response_in(),
         [sm::AsyncNotificationTopicTypes::SuccessNotificationTopic]
     );
     assert_eq!(
-        a.client_config().unwrap().max_concurrent_invocations_per_instance(),
+        a.client_config()
+            .unwrap()
+            .max_concurrent_invocations_per_instance(),
         Some(4)
     );
 
@@ -959,7 +973,11 @@ async fn serverless_and_async_configs_and_invoke_endpoint_async_have_the_api_sha
     request.inference_id = Some("inf-1".into());
     request.request_ttl_seconds = Some(600);
     request.invocation_timeout_seconds = Some(120);
-    let answer = session.backend().invoke_endpoint_async(request).await.unwrap();
+    let answer = session
+        .backend()
+        .invoke_endpoint_async(request)
+        .await
+        .unwrap();
     assert_eq!(answer.inference_id, "inf-1");
     assert_eq!(
         answer.output_location.to_string(),
@@ -968,7 +986,10 @@ async fn serverless_and_async_configs_and_invoke_endpoint_async_have_the_api_sha
     assert!(answer.failure_location.is_some());
     let r = invokes.lock().unwrap()[0].clone();
     assert_eq!(r.endpoint_name(), Some("ep"));
-    assert_eq!(r.input_location(), Some(format!("s3://{BUCKET}/async/in/req-1").as_str()));
+    assert_eq!(
+        r.input_location(),
+        Some(format!("s3://{BUCKET}/async/in/req-1").as_str())
+    );
     assert_eq!(r.content_type(), Some("text/csv"));
     assert_eq!(r.accept(), Some("application/json"));
     assert_eq!(r.inference_id(), Some("inf-1"));
