@@ -357,24 +357,22 @@ fn async_config_from(c: &sm::AsyncInferenceConfig) -> Result<AsyncInferenceConfi
         out.output_config.notification_config = o
             .notification_config()
             .map(|n| -> Result<AsyncInferenceNotificationConfig> {
-                let mut cfg = AsyncInferenceNotificationConfig::default();
-                cfg.success_topic = present(n.success_topic());
-                cfg.error_topic = present(n.error_topic());
-                cfg.include_inference_response_in = n
-                    .include_inference_response_in()
-                    .iter()
-                    .map(|t| parse_enum(t.as_str(), "AsyncNotificationTopicTypes"))
-                    .collect::<Result<_>>()?;
-                Ok(cfg)
+                Ok(AsyncInferenceNotificationConfig {
+                    success_topic: present(n.success_topic()),
+                    error_topic: present(n.error_topic()),
+                    include_inference_response_in: n
+                        .include_inference_response_in()
+                        .iter()
+                        .map(|t| parse_enum(t.as_str(), "AsyncNotificationTopicTypes"))
+                        .collect::<Result<_>>()?,
+                })
             })
             .transpose()?;
     }
-    out.client_config = c.client_config().map(|cc| {
-        let mut client = AsyncInferenceClientConfig::default();
-        client.max_concurrent_invocations_per_instance = cc
+    out.client_config = c.client_config().map(|cc| AsyncInferenceClientConfig {
+        max_concurrent_invocations_per_instance: cc
             .max_concurrent_invocations_per_instance()
-            .and_then(|n| u32::try_from(n).ok());
-        client
+            .and_then(|n| u32::try_from(n).ok()),
     });
     Ok(out)
 }

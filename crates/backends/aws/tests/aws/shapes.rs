@@ -901,18 +901,18 @@ async fn serverless_and_async_configs_and_invoke_endpoint_async_have_the_api_sha
         })
         .await
         .unwrap();
-    let mut notification = AsyncInferenceNotificationConfig::default();
-    notification.success_topic = Some("arn:aws:sns:us-east-1:123456789012:ok".into());
-    notification.error_topic = Some("arn:aws:sns:us-east-1:123456789012:err".into());
-    notification.include_inference_response_in =
-        vec![AsyncNotificationTopicType::SuccessNotificationTopic];
+    let notification = AsyncInferenceNotificationConfig {
+        success_topic: Some("arn:aws:sns:us-east-1:123456789012:ok".into()),
+        error_topic: Some("arn:aws:sns:us-east-1:123456789012:err".into()),
+        include_inference_response_in: vec![AsyncNotificationTopicType::SuccessNotificationTopic],
+    };
     let mut async_config = AsyncInferenceConfig::default();
     async_config.output_config.s3_output_path = Some(StorageUri::s3(BUCKET, "async/out"));
     async_config.output_config.s3_failure_path = Some(StorageUri::s3(BUCKET, "async/failed"));
     async_config.output_config.notification_config = Some(notification);
-    let mut client = AsyncInferenceClientConfig::default();
-    client.max_concurrent_invocations_per_instance = Some(4);
-    async_config.client_config = Some(client);
+    async_config.client_config = Some(AsyncInferenceClientConfig {
+        max_concurrent_invocations_per_instance: Some(4),
+    });
     variant.serverless_config = None;
     variant.initial_instance_count = Some(1);
     variant.instance_type = Some("ml.m5.large".into());
