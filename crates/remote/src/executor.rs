@@ -183,6 +183,20 @@ impl<T: DeserializeOwned, E: DeserializeOwned> RemoteFuture<T, E> {
         outcome(&self.shared.session, self.shared.who, &d).await
     }
 
+    /// The size in bytes of the executable uploaded for this call's job (waits until the
+    /// job exists); `None` on the local backend, which runs the binary in place. Keep it
+    /// small: `--release` with `strip = true`.
+    pub async fn uploaded_binary_size(&self) -> Result<Option<u64>> {
+        let job = self.job_started().await?;
+        let d = self
+            .shared
+            .session
+            .backend()
+            .describe_training_job(&job)
+            .await?;
+        Ok(crate::function::uploaded_binary_size(&d))
+    }
+
     /// Waits for the job to end (at most `timeout`), without reading its result.
     pub async fn wait(&self, timeout: Option<Duration>) -> Result<()> {
         match self.wait_terminal(timeout).await {
