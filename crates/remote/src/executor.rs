@@ -48,6 +48,8 @@ struct Shared {
     session: Session,
     who: Identity,
     cancel_requested: AtomicBool,
+    /// The size of the executable uploaded for the job (calls started by this process).
+    binary_size: std::sync::OnceLock<u64>,
 }
 
 impl Shared {
@@ -102,6 +104,7 @@ impl<T: DeserializeOwned, E: DeserializeOwned> RemoteFuture<T, E> {
                 session,
                 who,
                 cancel_requested: AtomicBool::new(false),
+                binary_size: std::sync::OnceLock::new(),
             }),
             _types: PhantomData,
         }
@@ -188,6 +191,10 @@ impl<T: DeserializeOwned, E: DeserializeOwned> RemoteFuture<T, E> {
     /// small: `--release` with `strip = true`.
     pub async fn uploaded_binary_size(&self) -> Result<Option<u64>> {
         let job = self.job_started().await?;
+        if let Some(size) = self.shared.binary_size.get() {
+            return Ok(Some(*size));
+        }
+        // A re-attached job: its environment records the size.
         let d = self
             .shared
             .session
@@ -456,7 +463,10 @@ impl RemoteExecutor {
                 *state = State::Starting;
             }
             match start_job(&inner.session, &inner.settings, shared.who, bytes).await {
-                Ok(job) => {
+                Ok((job, size)) => {
+                    if let Some(size) = size {
+                        let _ = shared.binary_size.set(size);
+                    }
                     shared.set(State::Job(job.clone()));
                     // The slot is held until the job is terminal.
                     let _ = inner

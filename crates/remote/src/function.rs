@@ -259,7 +259,7 @@ where
     ) -> std::result::Result<T, RemoteError<E>> {
         let bytes = encode_arguments(self.name, &args)?;
         let session = resolve_session(settings)?;
-        let job = start_job(&session, settings, self.identity(), bytes).await?;
+        let (job, _) = start_job(&session, settings, self.identity(), bytes).await?;
         let d = session
             .wait_for_training_job(&job, &sagemaker_core::WaitConfig::default())
             .await?;
@@ -365,13 +365,13 @@ pub(crate) fn job_base(d: &TrainingJobDescription) -> StorageUri {
 }
 
 /// Uploads the arguments and whatever else the job needs, then creates the training job.
-/// Returns the job name.
+/// Returns the job name and the size of the uploaded executable (none on the local backend).
 pub(crate) async fn start_job(
     session: &Session,
     settings: &RemoteSettings,
     who: Identity,
     arguments: Vec<u8>,
-) -> Result<String> {
+) -> Result<(String, Option<u64>)> {
     if !crate::INIT_CALLED.load(Ordering::SeqCst) {
         return Err(Error::new(
             ErrorKind::InvalidConfig,
@@ -461,6 +461,7 @@ pub(crate) async fn start_job(
         "--binary-version".to_string(),
         who.binary_version.to_string(),
     ];
+    let mut binary_size = None;
     let (image, entrypoint) = if local {
         let exe = std::env::current_exe().map_err(|e| {
             Error::new(
@@ -501,6 +502,7 @@ pub(crate) async fn start_job(
         };
         let (entry, size) = upload_executable(session, &exe, &base).await?;
         environment.insert(BINARY_SIZE_ENV.to_string(), size.to_string());
+        binary_size = Some(size);
         channels.push(channel(BOOTSTRAP_CHANNEL, base.join(BOOTSTRAP_CHANNEL)));
         (image, entry)
     };
@@ -534,7 +536,7 @@ pub(crate) async fn start_job(
     };
     backend.create_training_job(spec).await?;
     tracing::info!(target: "sagemaker::remote", job = %job_name, function = who.function, "remote function job created");
-    Ok(job_name)
+    Ok((job_name, binary_size))
 }
 
 /// Uploads the executable for a remote backend after checking it is a Linux x86-64 ELF
@@ -890,7 +892,7 @@ mod tests {
             .executable(&exe)
             .build()
             .unwrap();
-        let job = start_job(&session, &s, WHO, b"[1]".to_vec()).await.unwrap();
+        let (job, uploaded) = start_job(&session, &s, WHO, b"[1]".to_vec()).await.unwrap();
         assert!(job.starts_with("train-"), "{job}");
         let spec = specs.lock().unwrap().pop().unwrap();
         let algo = &spec.algorithm_specification;
@@ -901,6 +903,7 @@ mod tests {
         );
         let size = std::fs::metadata(&exe).unwrap().len();
         assert_eq!(spec.environment[BINARY_SIZE_ENV], size.to_string());
+        assert_eq!(uploaded, Some(size));
         let file = exe.file_name().unwrap().to_str().unwrap();
         assert_eq!(algo.container_entrypoint[0], "/bin/sh");
         assert_eq!(
