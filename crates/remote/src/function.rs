@@ -634,7 +634,10 @@ async fn completed_payload(
     let tmp = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
     let archive = tmp.path().join("model.tar.gz");
     store.get_file(&artifact, &archive).await.map_err(|e| {
-        let err = missing(format!("its output {artifact} cannot be read ({})", e.message()));
+        let err = missing(format!(
+            "its output {artifact} cannot be read ({})",
+            e.message()
+        ));
         if e.kind() == ErrorKind::NotFound {
             err.with_source(e)
         } else {
@@ -999,11 +1002,8 @@ echo not an ELF binary
             environment: Default::default(),
             tags: Vec::new(),
         };
-        let mut d = TrainingJobDescription::from_spec(
-            &spec,
-            "arn".into(),
-            time::OffsetDateTime::now_utc(),
-        );
+        let mut d =
+            TrainingJobDescription::from_spec(&spec, "arn".into(), time::OffsetDateTime::now_utc());
         d.training_job_status = TrainingJobStatus::Completed;
         let artifact = StorageUri::s3("bucket", "root/add-1/output/model.tar.gz");
         let store = session.store();

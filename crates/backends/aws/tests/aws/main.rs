@@ -17,7 +17,8 @@ mod shapes;
     tags = ["team=ml"]
 )]
 fn add(a: i64, b: i64) -> Result<i64, String> {
-    a.checked_add(b).ok_or_else(|| format!("{a} + {b} overflows"))
+    a.checked_add(b)
+        .ok_or_else(|| format!("{a} + {b} overflows"))
 }
 
 /// A file that passes the SDK's Linux x86-64 ELF check (the job never runs it), `len` bytes.

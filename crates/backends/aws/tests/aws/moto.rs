@@ -474,11 +474,7 @@ async fn a_remote_call_on_moto_creates_its_job_and_reports_the_missing_result() 
     let job = fut.started().await.unwrap();
     assert_eq!(fut.uploaded_binary_size().await.unwrap(), Some(10_000));
 
-    let d = session
-        .backend()
-        .describe_training_job(&job)
-        .await
-        .unwrap();
+    let d = session.backend().describe_training_job(&job).await.unwrap();
     assert_eq!(d.training_job_status, TrainingJobStatus::Completed);
     assert_eq!(
         d.algorithm_specification.training_image,

@@ -1017,7 +1017,14 @@ fn remote_call(artifact: Vec<u8>) -> RemoteCall {
             // The job of the last create, completed (with its model.tar.gz under the default
             // bucket's `{job}/output/`).
             mock!(aws_sdk_sagemaker::Client::describe_training_job).then_output(move || {
-                let name = d.lock().unwrap().last().unwrap().training_job_name().unwrap().to_string();
+                let name = d
+                    .lock()
+                    .unwrap()
+                    .last()
+                    .unwrap()
+                    .training_job_name()
+                    .unwrap()
+                    .to_string();
                 training_job(&name, sm::TrainingJobStatus::Completed, None)
             }),
         ],
@@ -1143,7 +1150,10 @@ async fn a_remote_call_sends_create_training_job_and_reads_its_model_tar_gz() {
         Some(format!("s3://{BUCKET}/").as_str())
     );
     let res = r.resource_config().unwrap();
-    assert_eq!(res.instance_type(), Some(&sm::TrainingInstanceType::MlM5Xlarge));
+    assert_eq!(
+        res.instance_type(),
+        Some(&sm::TrainingInstanceType::MlM5Xlarge)
+    );
     assert_eq!(res.instance_count(), Some(1));
     assert_eq!(res.volume_size_in_gb(), Some(30));
     assert_eq!(
@@ -1211,8 +1221,9 @@ async fn a_remote_functions_error_and_a_tampered_result_come_back_typed() {
             .unwrap()
     };
 
-    let exc = serde_json::to_vec(&serde_json::json!({"Function": "9223372036854775807 + 1 overflows"}))
-        .unwrap();
+    let exc =
+        serde_json::to_vec(&serde_json::json!({"Function": "9223372036854775807 + 1 overflows"}))
+            .unwrap();
     let call = remote_call(remote_artifact("exception", &exc));
     let e = f
         .call_with(&settings(session(&call.rules)), (i64::MAX, 1))
@@ -1223,7 +1234,11 @@ async fn a_remote_functions_error_and_a_tampered_result_come_back_typed() {
         Some("9223372036854775807 + 1 overflows")
     );
     assert!(
-        call.put.lock().unwrap().iter().any(|k| k.ends_with("/exception/metadata.json")),
+        call.put
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|k| k.ends_with("/exception/metadata.json")),
         "the exception is copied next to the arguments"
     );
 
@@ -1247,7 +1262,12 @@ async fn a_remote_functions_error_and_a_tampered_result_come_back_typed() {
     assert_eq!(e.kind(), Some(ErrorKind::Serialization), "{e}");
     assert!(e.to_string().contains("integrity check failed"), "{e}");
     assert!(
-        !call.put.lock().unwrap().iter().any(|k| k.contains("/results/")),
+        !call
+            .put
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|k| k.contains("/results/")),
         "a refused payload is not copied"
     );
 }
