@@ -116,12 +116,13 @@ pub use sagemaker_remote_macros::remote;
 /// ```
 pub mod remote {
     pub use sagemaker_remote::{
-        ARGUMENTS_CHANNEL, BOOTSTRAP_CHANNEL, DEPENDENCIES_CHANNEL, FUNCTION_ENV, FUNCTION_FLAG,
-        FileFilter, LOCAL_IMAGE, MAX_KEEP_ALIVE, MAX_RUNTIME_LIMIT, OUTPUT_DIR_ENV,
-        RemoteContainer, RemoteError, RemoteExecutor, RemoteExecutorBuilder, RemoteFunction,
-        RemoteFuture, RemoteSettings, RemoteSettingsBuilder, WORKDIR_CHANNEL, default_session,
-        get_future, instance_cpus, is_initialized, is_linux_x86_64_elf, list_futures, payload,
-        registered_functions, set_default_session,
+        ARGUMENTS_CHANNEL, BINARY_SIZE_ENV, BOOTSTRAP_CHANNEL, DEFAULT_IMAGE_VERSION,
+        DEPENDENCIES_CHANNEL, FUNCTION_ENV, FUNCTION_FLAG, FileFilter, LOCAL_IMAGE, MAX_KEEP_ALIVE,
+        MAX_RUNTIME_LIMIT, OUTPUT_DIR_ENV, RemoteContainer, RemoteError, RemoteExecutor,
+        RemoteExecutorBuilder, RemoteFunction, RemoteFuture, RemoteSettings, RemoteSettingsBuilder,
+        WORKDIR_CHANNEL, default_image_uri, default_session, get_future, instance_cpus,
+        is_initialized, is_linux_x86_64_elf, list_futures, payload, registered_functions,
+        set_default_session, uploaded_binary_size,
     };
 
     #[doc(hidden)]

@@ -350,6 +350,56 @@ async fn tampered_arguments_are_refused_by_the_job() {
     assert!(exception.contains("Serialization"), "{exception}");
 }
 
+/// The job side as on AWS (no local store, so no `SAGEMAKER_REMOTE_OUTPUT_DIR`): the value,
+/// or the function's own error, goes into `SM_MODEL_DIR` (which SageMaker uploads as
+/// model.tar.gz only when the job completes), and a function error completes the job.
+async fn without_a_local_store_the_job_writes_into_sm_model_dir() {
+    use sagemaker::remote::payload::{Identity, metadata_for};
+    let who = Identity {
+        function: divide::function().name(),
+        binary_version: divide::function().binary_version(),
+    };
+    for (args_json, kind) in [(&b"[6.0,3.0]"[..], "results"), (b"[1.0,0.0]", "exception")] {
+        let dir = tempfile::tempdir().unwrap();
+        let (args, model, output) = (
+            dir.path().join("arguments"),
+            dir.path().join("model"),
+            dir.path().join("output"),
+        );
+        std::fs::create_dir_all(&args).unwrap();
+        std::fs::write(
+            args.join("metadata.json"),
+            serde_json::to_vec(&metadata_for(args_json, who)).unwrap(),
+        )
+        .unwrap();
+        std::fs::write(args.join("payload.json"), args_json).unwrap();
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                sagemaker::remote::FUNCTION_FLAG,
+                who.function,
+                "--binary-version",
+                who.binary_version,
+            ])
+            .env("SM_CHANNEL_ARGUMENTS", &args)
+            .env("SM_MODEL_DIR", &model)
+            .env("SM_OUTPUT_DIR", &output)
+            .env_remove(sagemaker::remote::OUTPUT_DIR_ENV)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(0), "{kind}: the job completes");
+        assert!(!output.join("failure").exists(), "{kind}");
+        let payload = std::fs::read_to_string(model.join(kind).join("payload.json")).unwrap();
+        assert!(model.join(kind).join("metadata.json").is_file(), "{kind}");
+        if kind == "results" {
+            assert_eq!(payload, "2.0");
+        } else {
+            assert!(payload.contains("cannot divide 1 by zero"), "{payload}");
+        }
+    }
+}
+
 async fn workdir_and_dependencies_reach_the_job() {
     let e = env();
     let work = tempfile::tempdir().unwrap();
@@ -583,6 +633,7 @@ fn main() {
         arguments_that_fail_to_serialize,
         tampered_or_mismatched_payload_is_refused,
         tampered_arguments_are_refused_by_the_job,
+        without_a_local_store_the_job_writes_into_sm_model_dir,
         workdir_and_dependencies_reach_the_job,
         panic_fails_the_job_with_its_message,
         process_exit_fails_the_job_not_the_caller,

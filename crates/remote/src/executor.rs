@@ -48,6 +48,8 @@ struct Shared {
     session: Session,
     who: Identity,
     cancel_requested: AtomicBool,
+    /// The size of the executable uploaded for the job (calls started by this process).
+    binary_size: std::sync::OnceLock<u64>,
 }
 
 impl Shared {
@@ -102,6 +104,7 @@ impl<T: DeserializeOwned, E: DeserializeOwned> RemoteFuture<T, E> {
                 session,
                 who,
                 cancel_requested: AtomicBool::new(false),
+                binary_size: std::sync::OnceLock::new(),
             }),
             _types: PhantomData,
         }
@@ -181,6 +184,24 @@ impl<T: DeserializeOwned, E: DeserializeOwned> RemoteFuture<T, E> {
     ) -> std::result::Result<T, RemoteError<E>> {
         let d = self.wait_terminal(timeout).await?;
         outcome(&self.shared.session, self.shared.who, &d).await
+    }
+
+    /// The size in bytes of the executable uploaded for this call's job (waits until the
+    /// job exists); `None` on the local backend, which runs the binary in place. Keep it
+    /// small: `--release` with `strip = true`.
+    pub async fn uploaded_binary_size(&self) -> Result<Option<u64>> {
+        let job = self.job_started().await?;
+        if let Some(size) = self.shared.binary_size.get() {
+            return Ok(Some(*size));
+        }
+        // A re-attached job: its environment records the size.
+        let d = self
+            .shared
+            .session
+            .backend()
+            .describe_training_job(&job)
+            .await?;
+        Ok(crate::function::uploaded_binary_size(&d))
     }
 
     /// Waits for the job to end (at most `timeout`), without reading its result.
@@ -442,7 +463,10 @@ impl RemoteExecutor {
                 *state = State::Starting;
             }
             match start_job(&inner.session, &inner.settings, shared.who, bytes).await {
-                Ok(job) => {
+                Ok((job, size)) => {
+                    if let Some(size) = size {
+                        let _ = shared.binary_size.set(size);
+                    }
                     shared.set(State::Job(job.clone()));
                     // The slot is held until the job is terminal.
                     let _ = inner

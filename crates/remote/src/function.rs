@@ -23,6 +23,9 @@ pub const FUNCTION_FLAG: &str = "--sagemaker-remote-function";
 pub const FUNCTION_ENV: &str = "SAGEMAKER_REMOTE_FUNCTION_NAME";
 /// The job environment variable giving the job's payload directory on a local store.
 pub const OUTPUT_DIR_ENV: &str = "SAGEMAKER_REMOTE_OUTPUT_DIR";
+/// The job environment variable recording the size in bytes of the uploaded executable
+/// (non-local backends); read it back with [`uploaded_binary_size`].
+pub const BINARY_SIZE_ENV: &str = "SAGEMAKER_REMOTE_BINARY_SIZE";
 /// The input channel holding the arguments.
 pub const ARGUMENTS_CHANNEL: &str = "arguments";
 /// The input channel holding the uploaded executable (remote backends).
@@ -256,7 +259,7 @@ where
     ) -> std::result::Result<T, RemoteError<E>> {
         let bytes = encode_arguments(self.name, &args)?;
         let session = resolve_session(settings)?;
-        let job = start_job(&session, settings, self.identity(), bytes).await?;
+        let (job, _) = start_job(&session, settings, self.identity(), bytes).await?;
         let d = session
             .wait_for_training_job(&job, &sagemaker_core::WaitConfig::default())
             .await?;
@@ -362,13 +365,13 @@ pub(crate) fn job_base(d: &TrainingJobDescription) -> StorageUri {
 }
 
 /// Uploads the arguments and whatever else the job needs, then creates the training job.
-/// Returns the job name.
+/// Returns the job name and the size of the uploaded executable (none on the local backend).
 pub(crate) async fn start_job(
     session: &Session,
     settings: &RemoteSettings,
     who: Identity,
     arguments: Vec<u8>,
-) -> Result<String> {
+) -> Result<(String, Option<u64>)> {
     if !crate::INIT_CALLED.load(Ordering::SeqCst) {
         return Err(Error::new(
             ErrorKind::InvalidConfig,
@@ -458,6 +461,7 @@ pub(crate) async fn start_job(
         "--binary-version".to_string(),
         who.binary_version.to_string(),
     ];
+    let mut binary_size = None;
     let (image, entrypoint) = if local {
         let exe = std::env::current_exe().map_err(|e| {
             Error::new(
@@ -473,15 +477,20 @@ pub(crate) async fn start_job(
             vec![exe.display().to_string()],
         )
     } else {
-        let image = settings.image_uri().ok_or_else(|| {
-            Error::invalid_config(
-                "image_uri",
+        if crate::image::is_graviton(settings.instance_type()) {
+            return Err(Error::invalid_config(
+                "instance_type",
                 format!(
-                    "is required on the {} backend for now (the scikit-learn image default comes with the AWS integration)",
-                    backend.name()
+                    "{} is a Graviton (arm64) instance; remote functions run a Linux x86-64 \
+                     binary, so choose an x86-64 instance type",
+                    settings.instance_type()
                 ),
-            )
-        })?;
+            ));
+        }
+        let image = match settings.image_uri() {
+            Some(i) => i.to_string(),
+            None => crate::image::default_image_uri(backend.region())?,
+        };
         let exe = match settings.executable() {
             Some(p) => p.to_path_buf(),
             None => std::env::current_exe().map_err(|e| {
@@ -491,9 +500,11 @@ pub(crate) async fn start_job(
                 )
             })?,
         };
-        let entry = upload_executable(session, &exe, &base).await?;
+        let (entry, size) = upload_executable(session, &exe, &base).await?;
+        environment.insert(BINARY_SIZE_ENV.to_string(), size.to_string());
+        binary_size = Some(size);
         channels.push(channel(BOOTSTRAP_CHANNEL, base.join(BOOTSTRAP_CHANNEL)));
-        (image.to_string(), entry)
+        (image, entry)
     };
 
     let spec = TrainingJobSpec {
@@ -525,16 +536,16 @@ pub(crate) async fn start_job(
     };
     backend.create_training_job(spec).await?;
     tracing::info!(target: "sagemaker::remote", job = %job_name, function = who.function, "remote function job created");
-    Ok(job_name)
+    Ok((job_name, binary_size))
 }
 
 /// Uploads the executable for a remote backend after checking it is a Linux x86-64 ELF
-/// file; returns the entry point that makes it executable and runs it.
+/// file; returns the entry point that makes it executable and runs it, and its size.
 async fn upload_executable(
     session: &Session,
     exe: &Path,
     base: &StorageUri,
-) -> Result<Vec<String>> {
+) -> Result<(Vec<String>, u64)> {
     let bytes = tokio::fs::read(exe).await.map_err(|e| Error::io(exe, e))?;
     if !is_linux_x86_64_elf(&bytes) {
         return Err(Error::invalid_config(
@@ -552,19 +563,119 @@ async fn upload_executable(
         .and_then(|n| n.to_str())
         .unwrap_or("remote-function")
         .to_string();
-    let size = bytes.len();
+    let size = bytes.len() as u64;
     session
         .store()
         .put_bytes(bytes, &base.join(BOOTSTRAP_CHANNEL).join(&file))
         .await?;
-    tracing::info!(target: "sagemaker::remote", bytes = size, "uploaded the executable ({:.1} MB)", size as f64 / 1e6);
+    tracing::info!(
+        target: "sagemaker::remote",
+        bytes = size,
+        "uploaded the executable {} ({:.1} MB; build with --release and strip = true to keep it small)",
+        exe.display(),
+        size as f64 / 1e6
+    );
     let path = format!("/opt/ml/input/data/{BOOTSTRAP_CHANNEL}/{file}");
-    Ok(vec![
-        "/bin/sh".into(),
-        "-c".into(),
-        "chmod +x \"$0\" && exec \"$0\" \"$@\"".into(),
-        path,
-    ])
+    Ok((
+        vec![
+            "/bin/sh".into(),
+            "-c".into(),
+            "chmod +x \"$0\" && exec \"$0\" \"$@\"".into(),
+            path,
+        ],
+        size,
+    ))
+}
+
+/// The size in bytes of the executable a remote-function job uploaded (recorded in its
+/// environment as [`BINARY_SIZE_ENV`]); `None` on the local backend, which runs the binary in
+/// place.
+pub fn uploaded_binary_size(d: &TrainingJobDescription) -> Option<u64> {
+    d.environment.get(BINARY_SIZE_ENV)?.parse().ok()
+}
+
+/// The payload a completed job left: `results/` or `exception/` under `{s3_root_uri}/{job}/`,
+/// else (on a non-local backend, where the job writes them into `SM_MODEL_DIR`) from the
+/// job's `model.tar.gz`, which is then copied to `{s3_root_uri}/{job}/` so later readers
+/// (`get_future`, another `result()`) find it there.
+async fn completed_payload(
+    session: &Session,
+    who: Identity,
+    d: &TrainingJobDescription,
+) -> Result<(PayloadKind, Vec<u8>)> {
+    let base = job_base(d);
+    let store = session.store();
+    if session.backend().name() == "local" {
+        let bytes = payload::get(store.as_ref(), &base, PayloadKind::Results, who).await?;
+        return Ok((PayloadKind::Results, bytes));
+    }
+    for kind in [PayloadKind::Results, PayloadKind::Exception] {
+        if payload::exists(store.as_ref(), &base, kind).await? {
+            return Ok((kind, payload::get(store.as_ref(), &base, kind, who).await?));
+        }
+    }
+    let name = d.training_job_name.as_str();
+    let artifact = d
+        .model_artifacts
+        .as_ref()
+        .map(|m| m.s3_model_artifacts.clone())
+        .unwrap_or_else(|| base.join("output").join("model.tar.gz"));
+    let missing = |why: String| {
+        Error::new(
+            ErrorKind::NotFound,
+            format!(
+                "job {name} completed but the result of '{}' is missing: {why}",
+                who.function
+            ),
+        )
+        .with_context(context::JOB_NAME, name)
+        .with_context(context::PATH, artifact.to_string())
+    };
+    let tmp = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let archive = tmp.path().join("model.tar.gz");
+    store.get_file(&artifact, &archive).await.map_err(|e| {
+        let err = missing(format!(
+            "its output {artifact} cannot be read ({})",
+            e.message()
+        ));
+        if e.kind() == ErrorKind::NotFound {
+            err.with_source(e)
+        } else {
+            Error::new(e.kind(), err.message().to_string())
+                .with_context(context::JOB_NAME, name)
+                .with_source(e)
+        }
+    })?;
+    let dest = tmp.path().join("model");
+    let (a, dst) = (archive.clone(), dest.clone());
+    tokio::task::spawn_blocking(move || {
+        sagemaker_core::artifact::extract_file(&a, &dst, Default::default())
+    })
+    .await
+    .map_err(|e| Error::new(ErrorKind::Internal, format!("extraction failed: {e}")))??;
+    for kind in [PayloadKind::Results, PayloadKind::Exception] {
+        let dir = dest.join(kind.dir());
+        let meta_path = dir.join(payload::METADATA_FILE);
+        if !meta_path.is_file() {
+            continue;
+        }
+        let bytes = payload::read_dir(&dir, who)?;
+        let meta = std::fs::read(&meta_path).map_err(|e| Error::io(&meta_path, e))?;
+        let uri = payload::dir_uri(&base, kind);
+        store
+            .put_bytes(bytes.clone(), &uri.join(payload::PAYLOAD_FILE))
+            .await?;
+        store
+            .put_bytes(meta, &uri.join(payload::METADATA_FILE))
+            .await?;
+        tracing::debug!(target: "sagemaker::remote", job = name, "copied {} from {artifact} to {uri}", kind.dir());
+        return Ok((kind, bytes));
+    }
+    Err(missing(format!(
+        "its output {artifact} holds neither {}/ nor {}/",
+        PayloadKind::Results.dir(),
+        PayloadKind::Exception.dir()
+    )))
 }
 
 /// Every regular file under `dir` that `filter` keeps, with its `/`-separated relative path,
@@ -601,6 +712,41 @@ fn walk(
     Ok(out)
 }
 
+/// Decodes an exception payload into the call's error.
+fn decode_exception<E: DeserializeOwned>(
+    bytes: &[u8],
+    who: Identity,
+    d: &TrainingJobDescription,
+) -> RemoteError<E> {
+    let name = d.training_job_name.as_str();
+    let exc: Exception<E> = match serde_json::from_slice(bytes) {
+        Ok(x) => x,
+        Err(e) => {
+            return RemoteError::Sdk(
+                Error::new(
+                    ErrorKind::Serialization,
+                    format!(
+                        "the error returned by '{}' in job {name} does not decode as the error type: {e}",
+                        who.function
+                    ),
+                )
+                .with_context(context::JOB_NAME, name),
+            );
+        }
+    };
+    match exc {
+        Exception::Function(e) => RemoteError::Function(e),
+        Exception::Sdk { kind, message } => RemoteError::Sdk(
+            Error::new(kind_from_name(&kind), format!("in job {name}: {message}"))
+                .with_context(context::JOB_NAME, name)
+                .with_context(
+                    context::FAILURE_REASON,
+                    d.failure_reason.clone().unwrap_or_default(),
+                ),
+        ),
+    }
+}
+
 /// Turns a terminal job into the call's outcome.
 pub(crate) async fn outcome<T: DeserializeOwned, E: DeserializeOwned>(
     session: &Session,
@@ -612,7 +758,10 @@ pub(crate) async fn outcome<T: DeserializeOwned, E: DeserializeOwned>(
     let name = d.training_job_name.as_str();
     match d.training_job_status {
         TrainingJobStatus::Completed => {
-            let bytes = payload::get(store.as_ref(), &base, PayloadKind::Results, who).await?;
+            let (kind, bytes) = completed_payload(session, who, d).await?;
+            if kind == PayloadKind::Exception {
+                return Err(decode_exception(&bytes, who, d));
+            }
             serde_json::from_slice(&bytes).map_err(|e| {
                 RemoteError::Sdk(
                     Error::new(
@@ -630,27 +779,7 @@ pub(crate) async fn outcome<T: DeserializeOwned, E: DeserializeOwned>(
             if payload::exists(store.as_ref(), &base, PayloadKind::Exception).await? {
                 let bytes =
                     payload::get(store.as_ref(), &base, PayloadKind::Exception, who).await?;
-                let exc: Exception<E> = serde_json::from_slice(&bytes).map_err(|e| {
-                    Error::new(
-                        ErrorKind::Serialization,
-                        format!(
-                            "the error returned by '{}' in job {name} does not decode as the error type: {e}",
-                            who.function
-                        ),
-                    )
-                    .with_context(context::JOB_NAME, name)
-                })?;
-                return Err(match exc {
-                    Exception::Function(e) => RemoteError::Function(e),
-                    Exception::Sdk { kind, message } => RemoteError::Sdk(
-                        Error::new(kind_from_name(&kind), format!("in job {name}: {message}"))
-                            .with_context(context::JOB_NAME, name)
-                            .with_context(
-                                context::FAILURE_REASON,
-                                d.failure_reason.clone().unwrap_or_default(),
-                            ),
-                    ),
-                });
+                return Err(decode_exception(&bytes, who, d));
             }
             // No exception object: a crash, a panic or an exit. The job's error says why.
             let job = sagemaker_estimator::TrainingJob::new(name, session.clone());
@@ -762,16 +891,22 @@ mod tests {
         let (_dir, session, specs) = recording();
         let exe = std::env::current_exe().unwrap();
         let s = settings(&session)
-            .image_uri("img:1")
             .role("arn:aws:iam::1:role/R")
             .executable(&exe)
             .build()
             .unwrap();
-        let job = start_job(&session, &s, WHO, b"[1]".to_vec()).await.unwrap();
+        let (job, uploaded) = start_job(&session, &s, WHO, b"[1]".to_vec()).await.unwrap();
         assert!(job.starts_with("train-"), "{job}");
         let spec = specs.lock().unwrap().pop().unwrap();
         let algo = &spec.algorithm_specification;
-        assert_eq!(algo.training_image, "img:1");
+        assert_eq!(
+            algo.training_image,
+            "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3",
+            "the default image is the region's scikit-learn training image"
+        );
+        let size = std::fs::metadata(&exe).unwrap().len();
+        assert_eq!(spec.environment[BINARY_SIZE_ENV], size.to_string());
+        assert_eq!(uploaded, Some(size));
         let file = exe.file_name().unwrap().to_str().unwrap();
         assert_eq!(algo.container_entrypoint[0], "/bin/sh");
         assert_eq!(
@@ -823,12 +958,101 @@ echo not an ELF binary
         assert_eq!(e.context(context::FIELD), Some("executable"), "{e}");
         assert!(e.message().contains("cross-compile"), "{e}");
 
-        let s = settings(&session).build().unwrap();
+        let s = settings(&session)
+            .instance_type("ml.m6g.large")
+            .build()
+            .unwrap();
         let e = start_job(&session, &s, WHO, b"[1]".to_vec())
             .await
             .unwrap_err();
-        assert_eq!(e.context(context::FIELD), Some("image_uri"), "{e}");
+        assert_eq!(e.context(context::FIELD), Some("instance_type"), "{e}");
+        assert!(e.message().contains("Graviton"), "{e}");
         assert!(specs.lock().unwrap().is_empty());
+    }
+
+    /// A completed job on a non-local backend: the result comes from its model.tar.gz, is
+    /// verified and copied to `{root}/{job}/results/`; a function error comes back as `E`.
+    #[tokio::test]
+    async fn completed_jobs_are_read_from_their_model_artifact() {
+        let (dir, session, _specs) = recording();
+        let spec = TrainingJobSpec {
+            training_job_name: "add-1".into(),
+            algorithm_specification: AlgorithmSpecification {
+                training_image: "img".into(),
+                training_input_mode: TrainingInputMode::File,
+                metric_definitions: Vec::new(),
+                container_entrypoint: Vec::new(),
+                container_arguments: Vec::new(),
+            },
+            role_arn: None,
+            input_data_config: Vec::new(),
+            output_data_config: OutputDataConfig {
+                s3_output_path: StorageUri::s3("bucket", "root"),
+                kms_key_id: None,
+            },
+            resource_config: ResourceConfig {
+                instance_count: 1,
+                instance_type: "ml.m5.large".into(),
+                volume_size_in_gb: 30,
+            },
+            stopping_condition: StoppingCondition {
+                max_runtime_in_seconds: 60,
+            },
+            hyper_parameters: Default::default(),
+            environment: Default::default(),
+            tags: Vec::new(),
+        };
+        let mut d =
+            TrainingJobDescription::from_spec(&spec, "arn".into(), time::OffsetDateTime::now_utc());
+        d.training_job_status = TrainingJobStatus::Completed;
+        let artifact = StorageUri::s3("bucket", "root/add-1/output/model.tar.gz");
+        let store = session.store();
+        let pack = |kind: PayloadKind, bytes: &[u8]| {
+            let model = dir.path().join(format!("model-{}", kind.dir()));
+            payload::write_dir(&model.join(kind.dir()), bytes, WHO).unwrap();
+            let tar = dir.path().join(format!("{}.tar.gz", kind.dir()));
+            sagemaker_core::artifact::pack_dir(&model, &tar).unwrap();
+            tar
+        };
+
+        // No artifact at all: a typed NotFound naming it.
+        let e = outcome::<i64, String>(&session, WHO, &d).await.unwrap_err();
+        let e = e.sdk().unwrap();
+        assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+        assert!(e.message().contains("model.tar.gz"), "{e}");
+
+        store
+            .put_file(&pack(PayloadKind::Results, b"5"), &artifact)
+            .await
+            .unwrap();
+        let v: i64 = outcome::<i64, String>(&session, WHO, &d).await.unwrap();
+        assert_eq!(v, 5);
+        let base = StorageUri::s3("bucket", "root/add-1");
+        assert!(
+            payload::exists(store.as_ref(), &base, PayloadKind::Results)
+                .await
+                .unwrap(),
+            "the result is copied next to the arguments"
+        );
+        // Now read from there, even once the artifact is gone.
+        store.delete(&artifact).await.unwrap();
+        assert_eq!(outcome::<i64, String>(&session, WHO, &d).await.unwrap(), 5);
+
+        // A function error: the job completed, the exception payload is in the artifact.
+        d.training_job_name = "add-2".into();
+        d.model_artifacts = Some(ModelArtifacts {
+            s3_model_artifacts: StorageUri::s3("bucket", "elsewhere/model.tar.gz"),
+        });
+        let exc = serde_json::to_vec(&Exception::Function("too big")).unwrap();
+        store
+            .put_file(
+                &pack(PayloadKind::Exception, &exc),
+                &StorageUri::s3("bucket", "elsewhere/model.tar.gz"),
+            )
+            .await
+            .unwrap();
+        let e = outcome::<i64, String>(&session, WHO, &d).await.unwrap_err();
+        assert_eq!(e.into_function().as_deref(), Some("too big"));
     }
 
     #[test]

@@ -29,13 +29,18 @@ struct JobPaths {
     arguments: PathBuf,
     out: PathBuf,
     failure: PathBuf,
+    /// Whether `out` is the job's directory on a local store ([`OUTPUT_DIR_ENV`]) rather than
+    /// `SM_MODEL_DIR`.
+    local_store: bool,
 }
 
 impl JobPaths {
     fn from_env() -> Self {
         let channel_var = format!("SM_CHANNEL_{}", ARGUMENTS_CHANNEL.to_ascii_uppercase());
         let model = env_dir("SM_MODEL_DIR", "/opt/ml/model");
+        let local_store = std::env::var_os(OUTPUT_DIR_ENV).is_some();
         JobPaths {
+            local_store,
             arguments: env_dir(
                 &channel_var,
                 &format!("/opt/ml/input/data/{ARGUMENTS_CHANNEL}"),
@@ -176,10 +181,19 @@ pub(crate) fn run_job(args: &[String]) -> i32 {
             }
         }
         Ok(RunOutcome::Raised(bytes, summary)) => {
-            if let Err(e) =
-                payload::write_dir(&paths.out.join(PayloadKind::Exception.dir()), &bytes, who)
-            {
+            let written =
+                payload::write_dir(&paths.out.join(PayloadKind::Exception.dir()), &bytes, who);
+            if let Err(e) = &written {
                 eprintln!("[sagemaker-remote] cannot write the exception: {e}");
+            }
+            // Without a local store the payload goes into SM_MODEL_DIR, which SageMaker
+            // uploads (as model.tar.gz) only when the job completes: the job completes and
+            // the caller finds the function's error in its output.
+            if written.is_ok() && !paths.local_store {
+                eprintln!(
+                    "[sagemaker-remote] {name} returned an error (in the job's output): {summary}"
+                );
+                return 0;
             }
             write_failure(
                 &paths.failure,

@@ -190,6 +190,24 @@ mod tests {
         );
     }
 
+    /// `sagemaker-remote` keeps its own copy of the account table (to not depend on this
+    /// crate); it must give the same training image in every region.
+    #[test]
+    fn remote_functions_default_to_this_training_image() {
+        for (region, _) in REGION_ACCOUNTS {
+            assert_eq!(
+                sagemaker_remote::default_image_uri(region).unwrap(),
+                image_uri(
+                    region,
+                    sagemaker_remote::DEFAULT_IMAGE_VERSION,
+                    "ml.m5.large",
+                    ImageScope::Training
+                )
+                .unwrap()
+            );
+        }
+    }
+
     #[test]
     fn errors_list_what_is_allowed() {
         let e = image_uri("mars-1", "1.2-1", "ml.m5.large", ImageScope::Training).unwrap_err();

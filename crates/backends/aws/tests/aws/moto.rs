@@ -445,3 +445,85 @@ async fn serverless_and_async_endpoints_on_moto() {
     predictor.delete_model().await.unwrap();
     predictor.delete_endpoint(true).await.unwrap();
 }
+
+/// A `#[remote]` call against moto, as far as moto goes: the arguments and the binary are
+/// uploaded, the job is created with the remote-function shape, and since moto completes it
+/// at once without running anything (so without a model.tar.gz), waiting for the result is
+/// a typed `NotFound` naming the missing artifact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_call_on_moto_creates_its_job_and_reports_the_missing_result() {
+    sagemaker_remote::init();
+    let session = session();
+    let dir = tempfile::tempdir().unwrap();
+    let exe = crate::fake_linux_binary(dir.path(), 10_000);
+    let f = crate::add::function();
+    let settings = f
+        .settings()
+        .unwrap()
+        .to_builder()
+        .role("arn:aws:iam::123456789012:role/SageMakerRole")
+        .executable(&exe)
+        .session(session.clone())
+        .build()
+        .unwrap();
+    let exec = sagemaker_remote::RemoteExecutor::builder()
+        .settings(settings)
+        .build()
+        .unwrap();
+    let fut = exec.submit(f, (2, 3)).unwrap();
+    let job = fut.started().await.unwrap();
+    assert_eq!(fut.uploaded_binary_size().await.unwrap(), Some(10_000));
+
+    let d = session.backend().describe_training_job(&job).await.unwrap();
+    assert_eq!(d.training_job_status, TrainingJobStatus::Completed);
+    assert_eq!(
+        d.algorithm_specification.training_image,
+        sagemaker_remote::default_image_uri("us-east-1").unwrap()
+    );
+    // moto drops Environment from DescribeTrainingJob; `shapes` pins what is sent.
+    let algo = &d.algorithm_specification;
+    assert_eq!(algo.container_entrypoint[0], "/bin/sh");
+    assert_eq!(
+        algo.container_entrypoint[3],
+        "/opt/ml/input/data/sagemaker_remote_function_bootstrap/remote-fn"
+    );
+    assert_eq!(
+        algo.container_arguments[..2],
+        [sagemaker_remote::FUNCTION_FLAG, "aws::add"]
+    );
+    let channels: Vec<&str> = d
+        .input_data_config
+        .iter()
+        .map(|c| c.channel_name.as_str())
+        .collect();
+    assert_eq!(
+        channels,
+        [
+            sagemaker_remote::ARGUMENTS_CHANNEL,
+            sagemaker_remote::BOOTSTRAP_CHANNEL
+        ]
+    );
+    let bucket = session.default_bucket().await.unwrap();
+    let base = StorageUri::s3(&bucket, &job);
+    let store = session.store();
+    assert!(
+        store
+            .exists(&base.join("arguments/metadata.json"))
+            .await
+            .unwrap()
+    );
+    let uploaded = store
+        .get_bytes(&base.join("sagemaker_remote_function_bootstrap/remote-fn"))
+        .await
+        .unwrap();
+    assert_eq!(uploaded.len(), 10_000);
+
+    let e = fut.result(None).await.unwrap_err();
+    let e = e.sdk().expect("an SDK error, not the function's");
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    assert!(
+        e.message().contains("model.tar.gz") && e.message().contains(&job),
+        "{e}"
+    );
+    exec.shutdown(true).await;
+}
