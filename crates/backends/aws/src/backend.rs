@@ -348,8 +348,6 @@ fn async_config(c: &AsyncInferenceConfig) -> Result<sm::AsyncInferenceConfig> {
         .build())
 }
 
-// The spec types are `#[non_exhaustive]`: no struct literal outside `sagemaker-core`.
-#[allow(clippy::field_reassign_with_default)]
 fn async_config_from(c: &sm::AsyncInferenceConfig) -> Result<AsyncInferenceConfig> {
     let mut out = AsyncInferenceConfig::default();
     if let Some(o) = c.output_config() {

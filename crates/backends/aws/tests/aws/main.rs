@@ -1,9 +1,11 @@
 //! The AWS backend's tests, one binary (each links the AWS crates): request shapes pinned
 //! with `aws-smithy-mocks` (`shapes`), and the public API against a real moto server
-//! (`moto`; `cargo xtask test` starts it and sets `SAGEMAKER_MOTO_URL`).
+//! (`moto`; `cargo xtask test` starts it and sets `SAGEMAKER_MOTO_URL`), and the AWS SDK's
+//! runtime client against the local backend's HTTP server (`wire`).
 
 mod moto;
 mod shapes;
+mod wire;
 
 // The remote functions of the remote-call tests, registered in this test binary by the
 // macro (their jobs never run here: `shapes` mocks SageMaker, moto runs no container).
