@@ -292,6 +292,16 @@ pub struct StoppingCondition {
     pub max_runtime_in_seconds: u64,
 }
 
+/// `VpcConfig`: the subnets and security groups a job's or model's containers run in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VpcConfig {
+    /// Security group ids (`sg-...`).
+    pub security_group_ids: Vec<String>,
+    /// Subnet ids (`subnet-...`).
+    pub subnets: Vec<String>,
+}
+
 /// `CreateTrainingJob` request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -318,6 +328,9 @@ pub struct TrainingJobSpec {
     /// Environment variables for the container.
     #[serde(default)]
     pub environment: BTreeMap<String, String>,
+    /// The VPC the training containers run in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_config: Option<VpcConfig>,
     /// Tags.
     #[serde(default)]
     pub tags: Vec<Tag>,
@@ -449,6 +462,9 @@ pub struct TrainingJobDescription {
     /// The final value of each metric the job reported.
     #[serde(default)]
     pub final_metric_data_list: Vec<MetricData>,
+    /// As requested.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_config: Option<VpcConfig>,
     /// The job's tags.
     #[serde(default)]
     pub tags: Vec<Tag>,
@@ -484,6 +500,7 @@ impl TrainingJobDescription {
             training_time_in_seconds: None,
             billable_time_in_seconds: None,
             final_metric_data_list: Vec::new(),
+            vpc_config: spec.vpc_config.clone(),
             tags: spec.tags.clone(),
         }
     }
@@ -632,6 +649,9 @@ pub struct ModelSpec {
     /// The IAM role (optional on the local backend).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub execution_role_arn: Option<String>,
+    /// The VPC the serving containers run in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_config: Option<VpcConfig>,
     /// Tags.
     #[serde(default)]
     pub tags: Vec<Tag>,
@@ -1485,6 +1505,7 @@ mod tests {
     #[test]
     fn spec_serializes_in_api_case() {
         let spec = TrainingJobSpec {
+            vpc_config: None,
             training_job_name: "j".into(),
             algorithm_specification: AlgorithmSpecification {
                 training_image: "img".into(),

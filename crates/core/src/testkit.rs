@@ -286,6 +286,7 @@ fn spec(
     hp: &[(&str, &str)],
 ) -> TrainingJobSpec {
     TrainingJobSpec {
+        vpc_config: None,
         training_job_name: name.to_string(),
         algorithm_specification: AlgorithmSpecification {
             training_image: image.to_string(),
@@ -595,6 +596,7 @@ async fn trained_model(session: &Session, image: &str, base: &str) -> Result<Str
     let model = names::name_from_base(&format!("{base}-model"));
     backend
         .create_model(ModelSpec {
+            vpc_config: None,
             model_name: model.clone(),
             primary_container: ContainerDefinition {
                 image: image.to_string(),
@@ -867,6 +869,7 @@ pub async fn control_plane(session: &Session, image: &str) -> Result<bool> {
     environment.insert("SAGEMAKER_PROGRAM".to_string(), "serve.py".to_string());
     backend
         .create_model(ModelSpec {
+            vpc_config: None,
             model_name: model.clone(),
             primary_container: ContainerDefinition {
                 image: image.to_string(),

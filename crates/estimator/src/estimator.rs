@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use sagemaker_core::spec::{
     AlgorithmSpecification, MetricDefinition, OutputDataConfig, ResourceConfig, StoppingCondition,
-    Tag, TrainingInputMode, TrainingJobSpec,
+    Tag, TrainingInputMode, TrainingJobSpec, VpcConfig,
 };
 use sagemaker_core::{Error, ErrorKind, Result, Session, StorageUri, WaitConfig, names};
 use serde_json::Value;
@@ -163,6 +163,8 @@ pub struct EstimatorConfig {
     pub metric_definitions: Vec<MetricDefinition>,
     /// Script-mode settings (framework estimators).
     pub script_mode: Option<ScriptMode>,
+    /// The VPC of the training job (and, by default, of models deployed from it).
+    pub vpc_config: Option<VpcConfig>,
 }
 
 /// Builds an [`Estimator`]; setters never fail, [`EstimatorBuilder::build`] validates.
@@ -184,6 +186,8 @@ pub struct EstimatorBuilder {
     tags: Vec<Tag>,
     metric_definitions: Vec<MetricDefinition>,
     script_mode: Option<ScriptMode>,
+    subnets: Option<Vec<String>>,
+    security_group_ids: Option<Vec<String>>,
     session: Option<Session>,
 }
 
@@ -279,6 +283,18 @@ impl EstimatorBuilder {
     /// Adds a tag.
     pub fn tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.tags.push(Tag::new(key, value));
+        self
+    }
+
+    /// The VPC subnets of the job (`VpcConfig.Subnets`; give security groups too).
+    pub fn subnets<S: Into<String>>(mut self, subnets: impl IntoIterator<Item = S>) -> Self {
+        self.subnets = Some(subnets.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The VPC security groups of the job (`VpcConfig.SecurityGroupIds`; give subnets too).
+    pub fn security_group_ids<S: Into<String>>(mut self, ids: impl IntoIterator<Item = S>) -> Self {
+        self.security_group_ids = Some(ids.into_iter().map(Into::into).collect());
         self
     }
 
@@ -395,6 +411,29 @@ impl EstimatorBuilder {
                 ));
             }
         }
+        // As the Python SDK: a VPC needs both its subnets and its security groups.
+        let vpc_config = match (self.subnets, self.security_group_ids) {
+            (None, None) => None,
+            (Some(subnets), Some(security_group_ids))
+                if !subnets.is_empty() && !security_group_ids.is_empty() =>
+            {
+                Some(VpcConfig {
+                    security_group_ids,
+                    subnets,
+                })
+            }
+            (subnets, _) => {
+                let field = if subnets.as_ref().is_none_or(|s| s.is_empty()) {
+                    "subnets"
+                } else {
+                    "security_group_ids"
+                };
+                return Err(Error::invalid_config(
+                    field,
+                    "a VPC needs at least one subnet and one security group id",
+                ));
+            }
+        };
         Ok(Estimator {
             inner: Arc::new(EstimatorInner {
                 config: EstimatorConfig {
@@ -414,6 +453,7 @@ impl EstimatorBuilder {
                     tags: self.tags,
                     metric_definitions: self.metric_definitions,
                     script_mode: self.script_mode,
+                    vpc_config,
                 },
                 session,
                 latest: Mutex::new(None),
@@ -678,6 +718,7 @@ impl Estimator {
             },
             hyper_parameters,
             environment: c.environment.clone(),
+            vpc_config: c.vpc_config.clone(),
             tags: c.tags.clone(),
         })
     }
@@ -808,6 +849,9 @@ impl Estimator {
         if let Some(role) = &c.role {
             builder = builder.role(role.clone());
         }
+        if let Some(vpc) = &c.vpc_config {
+            builder = builder.vpc_config(vpc.clone());
+        }
         if let Some(script) = &c.script_mode {
             // The serving container reads the same script-mode settings, as environment; the
             // program and code location are the ones the job ran (on AWS, the uploaded
@@ -908,6 +952,7 @@ impl Estimator {
                     tags: d.tags.clone(),
                     metric_definitions: d.algorithm_specification.metric_definitions.clone(),
                     script_mode,
+                    vpc_config: d.vpc_config.clone(),
                 },
                 session: session.clone(),
                 latest: Mutex::new(Some(TrainingJob::new(job_name, session))),

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use sagemaker_core::error::context;
 use sagemaker_core::spec::{
     ContainerDefinition, EndpointConfigSpec, EndpointDescription, EndpointSpec, EndpointStatus,
-    ModelDescription, ModelSpec, ProductionVariant, Tag,
+    ModelDescription, ModelSpec, ProductionVariant, Tag, VpcConfig,
 };
 use sagemaker_core::{
     DEFAULT_VARIANT_NAME, Error, ErrorKind, Result, Session, StorageUri, WaitConfig, names,
@@ -176,6 +176,7 @@ pub struct ModelBuilder {
     env: BTreeMap<String, String>,
     name: Option<String>,
     tags: Vec<Tag>,
+    vpc_config: Option<VpcConfig>,
     session: Option<Session>,
 }
 
@@ -213,6 +214,12 @@ impl ModelBuilder {
     /// Adds a tag.
     pub fn tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.tags.push(Tag::new(key, value));
+        self
+    }
+
+    /// The VPC the serving containers run in.
+    pub fn vpc_config(mut self, vpc: VpcConfig) -> Self {
+        self.vpc_config = Some(vpc);
         self
     }
 
@@ -257,6 +264,7 @@ impl ModelBuilder {
                 role: self.role,
                 env: self.env,
                 tags: self.tags,
+                vpc_config: self.vpc_config,
                 name: Mutex::new(self.name),
                 session,
             }),
@@ -270,6 +278,7 @@ struct ModelInner {
     role: Option<String>,
     env: BTreeMap<String, String>,
     tags: Vec<Tag>,
+    vpc_config: Option<VpcConfig>,
     name: Mutex<Option<String>>,
     session: Session,
 }
@@ -347,6 +356,7 @@ impl Model {
     /// The `CreateModel` request.
     pub fn model_spec(&self) -> ModelSpec {
         ModelSpec {
+            vpc_config: self.inner.vpc_config.clone(),
             model_name: self.name_or_generate(),
             primary_container: ContainerDefinition {
                 image: self.inner.image_uri.clone(),

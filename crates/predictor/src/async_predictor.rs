@@ -34,7 +34,7 @@ use crate::predictor::{InvokeOptions, Predictor};
 /// # let b = session.backend();
 /// # b.create_model(ModelSpec { model_name: "m".into(), primary_container: ContainerDefinition {
 /// #     image: "echo".into(), model_data_url: None, environment: Default::default() },
-/// #     execution_role_arn: None, tags: vec![] }).await?;
+/// #     execution_role_arn: None, vpc_config: None, tags: vec![] }).await?;
 /// # let mut config = AsyncInferenceConfig::default();
 /// # config.output_config.s3_output_path = Some("s3://sagemaker-local/async/out".parse()?);
 /// # config.output_config.s3_failure_path = Some("s3://sagemaker-local/async/failed".parse()?);

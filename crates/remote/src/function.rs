@@ -508,6 +508,7 @@ pub(crate) async fn start_job(
     };
 
     let spec = TrainingJobSpec {
+        vpc_config: None,
         training_job_name: job_name.clone(),
         algorithm_specification: AlgorithmSpecification {
             training_image: image,
@@ -976,6 +977,7 @@ echo not an ELF binary
     async fn completed_jobs_are_read_from_their_model_artifact() {
         let (dir, session, _specs) = recording();
         let spec = TrainingJobSpec {
+            vpc_config: None,
             training_job_name: "add-1".into(),
             algorithm_specification: AlgorithmSpecification {
                 training_image: "img".into(),

@@ -242,6 +242,21 @@ fn tags(t: &[Tag]) -> Option<Vec<sm::Tag>> {
     })
 }
 
+fn vpc(v: &VpcConfig) -> sm::VpcConfig {
+    sm::VpcConfig::builder()
+        .set_security_group_ids(Some(v.security_group_ids.clone()))
+        .set_subnets(Some(v.subnets.clone()))
+        .build()
+}
+
+fn vpc_from(v: Option<&sm::VpcConfig>) -> Option<VpcConfig> {
+    let v = v?;
+    (!v.subnets().is_empty() || !v.security_group_ids().is_empty()).then(|| VpcConfig {
+        security_group_ids: v.security_group_ids().to_vec(),
+        subnets: v.subnets().to_vec(),
+    })
+}
+
 fn s3_uri(u: &StorageUri) -> Result<String> {
     s3_parts(u)?;
     Ok(u.to_string())
@@ -438,6 +453,7 @@ fn training_description(
     let creation_time = ts_or_now(out.creation_time());
     let secs = |v: Option<i32>| v.and_then(|v| u64::try_from(v).ok());
     let spec = TrainingJobSpec {
+        vpc_config: vpc_from(out.vpc_config()),
         training_job_name: name,
         algorithm_specification: AlgorithmSpecification {
             training_image: algo
@@ -826,6 +842,7 @@ impl Backend for AwsBackend {
             )
             .set_hyper_parameters(to_map(&spec.hyper_parameters))
             .set_environment(to_map(&spec.environment))
+            .set_vpc_config(spec.vpc_config.as_ref().map(vpc))
             .set_tags(tags(&spec.tags))
             .send()
             .await
@@ -926,6 +943,7 @@ impl Backend for AwsBackend {
             .model_name(&spec.model_name)
             .execution_role_arn(&role)
             .primary_container(container(&spec.primary_container)?)
+            .set_vpc_config(spec.vpc_config.as_ref().map(vpc))
             .set_tags(tags(&spec.tags))
             .send()
             .await

@@ -123,6 +123,9 @@ async fn invoke(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_PAYLOAD_BYTES as u64) {
+        // Discard (never buffer) what the client is still sending, so it reads the 413
+        // instead of a broken pipe; a client that sends more than the cap gets cut off.
+        drain(body, DRAIN_CAP_BYTES).await;
         return too_large();
     }
     let bytes = match axum::body::to_bytes(body, MAX_PAYLOAD_BYTES).await {
@@ -261,6 +264,22 @@ async fn ping(State(inner): State<Arc<Inner>>, Path(name): Path<String>) -> Resp
             format!("endpoint {name} does not exist"),
         )
             .into_response(),
+    }
+}
+
+/// How much of an oversized body is read and thrown away before answering 413.
+const DRAIN_CAP_BYTES: usize = 64 * 1024 * 1024;
+
+/// Reads and discards up to `cap` bytes of `body`.
+async fn drain(body: Body, cap: usize) {
+    use futures_util::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut seen = 0usize;
+    while let Some(Ok(chunk)) = stream.next().await {
+        seen += chunk.len();
+        if seen > cap {
+            break;
+        }
     }
 }
 

@@ -230,6 +230,7 @@ fn write_fixture(root: &std::path::Path) -> std::path::PathBuf {
 
 fn base_spec(name: &str, data: StorageUri) -> TrainingJobSpec {
     TrainingJobSpec {
+        vpc_config: None,
         training_job_name: name.into(),
         algorithm_specification: AlgorithmSpecification {
             training_image: IMAGE.into(),
@@ -359,6 +360,7 @@ async fn deploy_conformance(
 async fn create_endpoint(s: &Session, endpoint: &str, artifact: &StorageUri, env: &[(&str, &str)]) {
     let b = s.backend();
     b.create_model(ModelSpec {
+        vpc_config: None,
         model_name: endpoint.into(),
         primary_container: ContainerDefinition {
             image: IMAGE.into(),

@@ -93,6 +93,7 @@ async fn model(s: &Session) -> String {
     let name = names::name_from_base("probe-model");
     s.backend()
         .create_model(ModelSpec {
+            vpc_config: None,
             model_name: name.clone(),
             primary_container: ContainerDefinition {
                 image: IMAGE.into(),

@@ -182,6 +182,10 @@ impl SKLearnBuilder {
         tag(key: impl Into<String>, value: impl Into<String>);
         /// Adds a metric definition.
         metric_definition(name: impl Into<String>, regex: impl Into<String>);
+        /// The VPC subnets (give security groups too).
+        subnets(subnets: Vec<String>);
+        /// The VPC security group ids (give subnets too).
+        security_group_ids(ids: Vec<String>);
     }
 
     /// Validates and builds the [`Estimator`].

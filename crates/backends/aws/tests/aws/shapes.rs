@@ -142,6 +142,12 @@ fn training_job(
         })
         .set_failure_reason(reason.map(str::to_string))
         .role_arn("arn:aws:iam::123456789012:role/SageMakerRole")
+        .vpc_config(
+            sm::VpcConfig::builder()
+                .subnets("subnet-9")
+                .security_group_ids("sg-9")
+                .build(),
+        )
         .algorithm_specification(
             sm::AlgorithmSpecification::builder()
                 .training_image("img")
@@ -211,7 +217,18 @@ async fn fit_sends_the_python_sdks_create_training_job() {
         sts: vec![sts_rule()],
         ..Rules::default()
     };
-    let estimator = iris_estimator(session(&rules));
+    let estimator = SKLearn::builder()
+        .entry_point("LogisticRegression")
+        .framework_version("1.2-1")
+        .instance_type("ml.m5.large")
+        .role("SageMakerRole")
+        .hyperparameter("max_iter", 200)
+        .hyperparameter("target", "species")
+        .subnets(vec!["subnet-0a1b".to_string()])
+        .security_group_ids(vec!["sg-0c2d".to_string()])
+        .session(session(&rules))
+        .build()
+        .unwrap();
     let job = estimator
         .fit_with(
             format!("s3://{BUCKET}/iris/train.csv"),
@@ -296,6 +313,9 @@ async fn fit_sends_the_python_sdks_create_training_job() {
     }
     assert_eq!(hps.len(), 7, "{hps:?}");
     assert!(r.environment().is_none() && r.tags().is_empty());
+    let vpc = r.vpc_config().expect("VpcConfig");
+    assert_eq!(vpc.subnets(), ["subnet-0a1b"]);
+    assert_eq!(vpc.security_group_ids(), ["sg-0c2d"]);
 
     assert_eq!(
         *keys.lock().unwrap(),
@@ -653,6 +673,10 @@ async fn deploy_sends_create_model_endpoint_config_and_endpoint() {
     );
     assert_eq!(env["SAGEMAKER_CONTAINER_LOG_LEVEL"], "20");
     assert_eq!(env["SAGEMAKER_REGION"], "us-east-1");
+    let vpc = model
+        .vpc_config()
+        .expect("the job's VPC carries over to its model");
+    assert_eq!(vpc.subnets(), ["subnet-9"]);
 
     let configs = configs.lock().unwrap();
     assert_eq!(configs[0].endpoint_config_name(), Some("ep"));
@@ -1053,6 +1077,17 @@ async fn bad_input_is_refused_before_any_call() {
         ..Rules::default()
     };
     let session = session(&rules);
+
+    // Half a VPC.
+    let e = SKLearn::builder()
+        .entry_point("LogisticRegression")
+        .framework_version("1.2-1")
+        .instance_type("ml.m5.large")
+        .subnets(vec!["subnet-1".to_string()])
+        .session(session.clone())
+        .build()
+        .unwrap_err();
+    assert_eq!(e.context("field"), Some("security_group_ids"), "{e}");
 
     // A role that is neither a role name nor a role ARN.
     for role in ["arn:aws:iam::123456789012:user/alice", "my role"] {
