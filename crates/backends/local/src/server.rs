@@ -270,12 +270,15 @@ async fn ping(State(inner): State<Arc<Inner>>, Path(name): Path<String>) -> Resp
 /// How much of an oversized body is read and thrown away before answering 413.
 const DRAIN_CAP_BYTES: usize = 64 * 1024 * 1024;
 
-/// Reads and discards up to `cap` bytes of `body`.
+/// Reads and discards up to `cap` bytes of `body`, stopping as soon as the client pauses
+/// (one that sent only the head and waits for the answer gets it after the pause).
 async fn drain(body: Body, cap: usize) {
     use futures_util::StreamExt;
     let mut stream = body.into_data_stream();
     let mut seen = 0usize;
-    while let Some(Ok(chunk)) = stream.next().await {
+    while let Ok(Some(Ok(chunk))) =
+        tokio::time::timeout(std::time::Duration::from_millis(200), stream.next()).await
+    {
         seen += chunk.len();
         if seen > cap {
             break;

@@ -519,7 +519,7 @@ async fn runtime_api_over_http_speaks_the_sagemaker_wire_format() {
         (400, Some("ValidationError"))
     );
 
-    // A body over 6 MB is refused from its Content-Length, before it is sent.
+    // A body over 6 MB is refused from its Content-Length, even before it is sent.
     let head = format!(
         "POST /endpoints/wire/invocations HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
         6 * 1024 * 1024 + 1
