@@ -12,6 +12,7 @@ pub mod artifact;
 pub mod backend;
 pub mod container;
 pub mod error;
+pub mod images;
 pub mod jsonpath;
 pub mod names;
 pub mod session;

@@ -842,9 +842,14 @@ impl Estimator {
 
     async fn model_builder(&self) -> Result<ModelBuilder> {
         let c = &self.inner.config;
+        // One DescribeTrainingJob gives both the artifact and the script-mode settings the job
+        // ran with.
+        let latest = self.require_latest()?;
+        let job = latest.describe().await?;
+        let hyper_parameters = job.hyper_parameters.clone();
         let mut builder = Model::builder()
             .image_uri(c.image_uri.clone())
-            .model_data(self.model_data().await?.to_string())
+            .model_data(latest.artifact_of(job)?.to_string())
             .session(self.inner.session.clone());
         if let Some(role) = &c.role {
             builder = builder.role(role.clone());
@@ -856,9 +861,8 @@ impl Estimator {
             // The serving container reads the same script-mode settings, as environment; the
             // program and code location are the ones the job ran (on AWS, the uploaded
             // `sourcedir.tar.gz`).
-            let job = self.require_latest()?.describe().await?;
             let decode = |key: &str| {
-                job.hyper_parameters
+                hyper_parameters
                     .get(key)
                     .map(|v| serde_json::from_str::<String>(v).unwrap_or_else(|_| v.clone()))
             };

@@ -98,7 +98,11 @@ impl TrainingJob {
     /// The `model.tar.gz` URI of a completed job. A job without an artifact (still running,
     /// failed or stopped) is an [`ErrorKind::NotFound`] error saying why.
     pub async fn model_data(&self) -> Result<StorageUri> {
-        let d = self.describe().await?;
+        self.artifact_of(self.describe().await?)
+    }
+
+    /// The artifact of this job's description `d`, or why there is none.
+    pub(crate) fn artifact_of(&self, d: TrainingJobDescription) -> Result<StorageUri> {
         match d.model_artifacts {
             Some(a) => Ok(a.s3_model_artifacts),
             None => {

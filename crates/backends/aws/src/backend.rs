@@ -135,6 +135,17 @@ impl AwsBackend {
         ))
     }
 
+    /// Checks a training job's name and storage URIs and returns its expanded role.
+    async fn checked_training_role(&self, spec: &TrainingJobSpec) -> Result<String> {
+        self.check_name("training job", &spec.training_job_name)?;
+        for c in &spec.input_data_config {
+            s3_uri(&c.data_source.s3_data_source.s3_uri)?;
+        }
+        s3_uri(&spec.output_data_config.s3_output_path)?;
+        self.expand_role(spec.role_arn.as_deref(), "a training job")
+            .await
+    }
+
     fn check_name(&self, what: &str, name: &str) -> Result<()> {
         names::validate_name(what, name).map_err(|e| {
             Error::new(ErrorKind::Validation, e.message().to_string())
@@ -762,21 +773,11 @@ impl Backend for AwsBackend {
     }
 
     async fn validate_training_job(&self, spec: &TrainingJobSpec) -> Result<()> {
-        self.check_name("training job", &spec.training_job_name)?;
-        self.expand_role(spec.role_arn.as_deref(), "a training job")
-            .await?;
-        for c in &spec.input_data_config {
-            s3_uri(&c.data_source.s3_data_source.s3_uri)?;
-        }
-        s3_uri(&spec.output_data_config.s3_output_path)?;
-        Ok(())
+        self.checked_training_role(spec).await.map(|_| ())
     }
 
     async fn create_training_job(&self, spec: TrainingJobSpec) -> Result<TrainingJobDescription> {
-        self.validate_training_job(&spec).await?;
-        let role = self
-            .expand_role(spec.role_arn.as_deref(), "a training job")
-            .await?;
+        let role = self.checked_training_role(&spec).await?;
         let mut spec = spec;
         spec.role_arn = Some(role.clone());
         let algo = &spec.algorithm_specification;
@@ -1149,14 +1150,7 @@ impl Backend for AwsBackend {
                         .and_then(|n| u32::try_from(n).ok())
                         .unwrap_or(0),
                 )
-                .with_serverless_config(v.current_serverless_config().map(|c| {
-                    let n = |v: Option<i32>| v.and_then(|v| u32::try_from(v).ok());
-                    ProductionVariantServerlessConfig {
-                        memory_size_in_mb: n(c.memory_size_in_mb()).unwrap_or_default(),
-                        max_concurrency: n(c.max_concurrency()).unwrap_or_default(),
-                        provisioned_concurrency: n(c.provisioned_concurrency()),
-                    }
-                }))
+                .with_serverless_config(v.current_serverless_config().map(serverless_from))
             })
             .collect();
         Ok(d)

@@ -13,46 +13,7 @@ pub const INFERENCE_VERSIONS: &[&str] = &["0.20.0", "0.23-1", "1.0-1", "1.2-1"];
 /// The version the presets use when none is given.
 pub const DEFAULT_VERSION: &str = "1.2-1";
 
-/// The ECR account of the images in each region (the same for every version and scope).
-pub const REGION_ACCOUNTS: &[(&str, &str)] = &[
-    ("af-south-1", "510948584623"),
-    ("ap-east-1", "651117190479"),
-    ("ap-northeast-1", "354813040037"),
-    ("ap-northeast-2", "366743142698"),
-    ("ap-northeast-3", "867004704886"),
-    ("ap-south-1", "720646828776"),
-    ("ap-south-2", "628508329040"),
-    ("ap-southeast-1", "121021644041"),
-    ("ap-southeast-2", "783357654285"),
-    ("ap-southeast-3", "951798379941"),
-    ("ap-southeast-4", "106583098589"),
-    ("ca-central-1", "341280168497"),
-    ("ca-west-1", "190319476487"),
-    ("cn-north-1", "450853457545"),
-    ("cn-northwest-1", "451049120500"),
-    ("eu-central-1", "492215442770"),
-    ("eu-central-2", "680994064768"),
-    ("eu-north-1", "662702820516"),
-    ("eu-south-1", "978288397137"),
-    ("eu-south-2", "104374241257"),
-    ("eu-west-1", "141502667606"),
-    ("eu-west-2", "764974769150"),
-    ("eu-west-3", "659782779980"),
-    ("il-central-1", "898809789911"),
-    ("me-central-1", "272398656194"),
-    ("me-south-1", "801668240914"),
-    ("sa-east-1", "737474898029"),
-    ("us-east-1", "683313688378"),
-    ("us-east-2", "257758044811"),
-    ("us-gov-east-1", "237065988967"),
-    ("us-gov-west-1", "414596584902"),
-    ("us-iso-east-1", "833128469047"),
-    ("us-isob-east-1", "281123927165"),
-    ("us-isof-east-1", "108575199400"),
-    ("us-isof-south-1", "124985052026"),
-    ("us-west-1", "746614075791"),
-    ("us-west-2", "246618743249"),
-];
+pub use sagemaker_core::images::REGION_ACCOUNTS;
 
 /// Which image: training or inference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,19 +35,7 @@ pub fn is_gpu_instance(instance_type: &str) -> bool {
     instance_type == "local_gpu" || GPU_PREFIXES.iter().any(|p| instance_type.starts_with(p))
 }
 
-fn ecr_domain(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "amazonaws.com.cn"
-    } else if region.starts_with("us-isob-") {
-        "sc2s.sgov.gov"
-    } else if region.starts_with("us-isof-") {
-        "csp.hci.ic.gov"
-    } else if region.starts_with("us-iso-") {
-        "c2s.ic.gov"
-    } else {
-        "amazonaws.com"
-    }
-}
+use sagemaker_core::images::ecr_domain;
 
 /// The image URI for a region, version and instance type, validated like the Python SDK:
 /// unknown versions and regions are errors listing the allowed ones, GPU instances are
@@ -115,11 +64,7 @@ pub fn image_uri(
             ),
         ));
     }
-    let account = REGION_ACCOUNTS
-        .iter()
-        .find(|(r, _)| *r == region)
-        .map(|(_, a)| *a)
-        .ok_or_else(|| {
+    let account = sagemaker_core::images::sklearn_account(region).ok_or_else(|| {
             let allowed: Vec<&str> = REGION_ACCOUNTS.iter().map(|(r, _)| *r).collect();
             Error::invalid_config(
                 "region",
@@ -190,8 +135,8 @@ mod tests {
         );
     }
 
-    /// `sagemaker-remote` keeps its own copy of the account table (to not depend on this
-    /// crate); it must give the same training image in every region.
+    /// Remote functions build their default image from the same core table; it must be this
+    /// crate's training image in every region.
     #[test]
     fn remote_functions_default_to_this_training_image() {
         for (region, _) in REGION_ACCOUNTS {
