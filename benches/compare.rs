@@ -110,7 +110,11 @@ impl Local {
 }
 
 /// An estimator of a built-in algorithm, label in column 0, as a user would build it.
-fn estimator(session: &Session, algorithm: &str, hps: &Map<String, Value>) -> Result<Estimator> {
+fn estimator(
+    session: &Session,
+    algorithm: &str,
+    hps: &Map<String, Value>,
+) -> Result<Estimator<SKLearn>> {
     let mut hps = hps.clone();
     hps.insert("target".into(), json!(0));
     SKLearn::builder()
@@ -286,7 +290,7 @@ fn train_all(dir: &Path, data: &str) -> Result<(), Failure> {
 }
 
 /// Trains `LogisticRegression(max_iter=200)` on `{data}_train.csv`; returns the estimator.
-fn train_logistic(local: &Local, dir: &Path, data: &str) -> Result<Estimator, Failure> {
+fn train_logistic(local: &Local, dir: &Path, data: &str) -> Result<Estimator<SKLearn>, Failure> {
     let train_uri = local.upload(&dir.join(format!("{data}_train.csv")), "train")?;
     let (algorithm, hps) = algorithms().swap_remove(0);
     let est = estimator(&local.session, algorithm, &hps).map_err(|e| e.to_string())?;

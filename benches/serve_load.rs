@@ -499,9 +499,9 @@ fn wrk_ms(text: &str) -> Option<f64> {
 /// The median over `batches` timed batches of `BATCH` calls (after `BATCH_WARMUP` untimed
 /// ones) of `predict_raw(request.clone())`, in µs per call; the clone is part of the call, as
 /// `predict_raw` takes the request by value.
-fn in_process_median_us(
+fn in_process_median_us<S, D>(
     rt: &tokio::runtime::Runtime,
-    predictor: &Predictor,
+    predictor: &Predictor<S, D>,
     request: &InvokeEndpointRequest,
     batches: usize,
 ) -> f64 {
@@ -554,7 +554,15 @@ fn main() {
     let predictor = rt.block_on(async {
         let train = session.upload_data(&csv_path, "bench").await?;
         estimator.fit(train).await?;
-        estimator.deploy(DeployConfig::new(1, INSTANCE_TYPE)).await
+        estimator
+            .deploy(
+                DeployConfig::builder()
+                    .initial_instance_count(1)
+                    .instance_type(INSTANCE_TYPE)
+                    .build()
+                    .unwrap(),
+            )
+            .await
     });
     let predictor = predictor.expect("training and deploying iris");
     let endpoint = predictor.endpoint_name().to_string();
@@ -575,13 +583,17 @@ fn main() {
 
     // Memory per endpoint.
     let rss_before = rss_kib();
-    let extra: Vec<Predictor> = rt.block_on(async {
+    let extra: Vec<sagemaker::sklearn::SKLearnPredictor> = rt.block_on(async {
         let mut extra = Vec::new();
         for i in 0..MEMORY_DEPLOYS {
             let p = estimator
                 .deploy(
-                    DeployConfig::new(1, INSTANCE_TYPE)
-                        .endpoint_name(format!("serve-load-mem-{i}")),
+                    DeployConfig::builder()
+                        .initial_instance_count(1)
+                        .instance_type(INSTANCE_TYPE)
+                        .endpoint_name(format!("serve-load-mem-{i}"))
+                        .build()
+                        .unwrap(),
                 )
                 .await
                 .expect("deploying an endpoint");
@@ -600,7 +612,9 @@ fn main() {
     );
     rt.block_on(async {
         for p in &extra {
-            p.delete_endpoint(true).await.expect("deleting an endpoint");
+            p.delete_endpoint(DeleteEndpoint::AndConfig)
+                .await
+                .expect("deleting an endpoint");
         }
     });
 
@@ -611,8 +625,12 @@ fn main() {
                 let start = Instant::now();
                 let p = estimator
                     .deploy(
-                        DeployConfig::new(1, INSTANCE_TYPE)
-                            .endpoint_name(format!("serve-load-fresh-{i}")),
+                        DeployConfig::builder()
+                            .initial_instance_count(1)
+                            .instance_type(INSTANCE_TYPE)
+                            .endpoint_name(format!("serve-load-fresh-{i}"))
+                            .build()
+                            .unwrap(),
                     )
                     .await
                     .expect("deploying a fresh endpoint");
@@ -627,7 +645,7 @@ fn main() {
                     tokio::task::yield_now().await;
                 }
                 let ms = start.elapsed().as_secs_f64() * 1e3;
-                p.delete_endpoint(true)
+                p.delete_endpoint(DeleteEndpoint::AndConfig)
                     .await
                     .expect("deleting a fresh endpoint");
                 ms

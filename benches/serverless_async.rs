@@ -123,7 +123,10 @@ async fn serverless(backend: &LocalBackend, s: &Session, model: &Model) {
     summary("cold start (after scale to zero), end to end", cold);
     summary("  of which model load (ModelSetupTime)", setup);
     summary("warm request", warm);
-    predictor.delete_endpoint(true).await.unwrap();
+    predictor
+        .delete_endpoint(DeleteEndpoint::AndConfig)
+        .await
+        .unwrap();
 
     // A real idle timeout: a second backend on the same root, serving the same model.
     let idle_backend = sagemaker::LocalSession::builder()
@@ -167,7 +170,14 @@ async fn throughput(backend: &LocalBackend, s: &Session, model: &Model, per_inst
         .build()
         .unwrap();
     let raw = model
-        .deploy_async(DeployConfig::new(1, "ml.m5.large").async_inference_config(config))
+        .deploy_async(
+            DeployConfig::builder()
+                .initial_instance_count(1)
+                .instance_type("ml.m5.large")
+                .async_inference_config(config)
+                .build()
+                .unwrap(),
+        )
         .await
         .unwrap();
     let name = raw.endpoint_name().to_string();
@@ -225,7 +235,10 @@ async fn throughput(backend: &LocalBackend, s: &Session, model: &Model, per_inst
         ASYNC_REQUESTS as f64 / submitted.as_secs_f64(),
         done.as_secs_f64()
     );
-    predictor.delete_endpoint(true).await.unwrap();
+    predictor
+        .delete_endpoint(DeleteEndpoint::AndConfig)
+        .await
+        .unwrap();
 }
 
 fn main() {

@@ -58,7 +58,7 @@ fn iris_csv() -> String {
     out
 }
 
-fn estimator(session: &Session, target: serde_json::Value) -> Estimator {
+fn estimator(session: &Session, target: serde_json::Value) -> Estimator<SKLearn> {
     SKLearn::builder()
         .entry_point("LogisticRegression")
         .framework_version("1.2-1")

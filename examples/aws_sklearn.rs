@@ -97,9 +97,12 @@ async fn main() -> sagemaker::Result<()> {
     let predictor = sklearn_predictor(
         estimator
             .deploy(
-                DeployConfig::new(1, "ml.m5.large")
+                DeployConfig::builder()
+                    .initial_instance_count(1)
+                    .instance_type("ml.m5.large")
                     .endpoint_name(endpoint.clone())
-                    .wait_config(wait.clone()),
+                    .wait_config(wait.clone())
+                    .build()?,
             )
             .await?,
     );
@@ -137,7 +140,7 @@ async fn main() -> sagemaker::Result<()> {
 
     // 5. Clean up: endpoint, config, models (the transformer's and the endpoint's).
     predictor.delete_model().await?;
-    predictor.delete_endpoint(true).await?;
+    predictor.delete_endpoint(DeleteEndpoint::AndConfig).await?;
     session
         .backend()
         .delete_model(transformer.model_name())

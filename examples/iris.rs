@@ -65,7 +65,12 @@ async fn main() -> sagemaker::Result<()> {
     //    The scikit-learn codecs send CSV rows and read JSON, so string labels come back as is.
     let predictor = sklearn_predictor(
         estimator
-            .deploy(DeployConfig::new(1, "ml.m5.large"))
+            .deploy(
+                DeployConfig::builder()
+                    .initial_instance_count(1)
+                    .instance_type("ml.m5.large")
+                    .build()?,
+            )
             .await?,
     );
     let rows = vec![vec![5.1, 3.5, 1.4, 0.2], vec![6.7, 3.1, 5.6, 2.4]];
@@ -83,7 +88,7 @@ async fn main() -> sagemaker::Result<()> {
     // 6. Clean up: forgotten endpoints are the classic SageMaker bill. (To sweep everything a
     //    program left behind: sagemaker::model::delete_all(&session, "prefix").)
     predictor.delete_model().await?;
-    predictor.delete_endpoint(true).await?;
+    predictor.delete_endpoint(DeleteEndpoint::AndConfig).await?;
     println!("deleted the endpoint, its config and its model");
 
     // 7. Batch transform: every row of a headerless file, in MultiRecord batches, the model

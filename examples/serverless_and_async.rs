@@ -74,7 +74,7 @@ async fn main() -> sagemaker::Result<()> {
         metrics.cold_starts,
         metrics.last_model_setup_time.unwrap_or_default()
     );
-    predictor.delete_endpoint(true).await?;
+    predictor.delete_endpoint(DeleteEndpoint::AndConfig).await?;
 
     // ---- Asynchronous: requests through the object store ------------------------------
     let config = AsyncInferenceConfig::builder()
@@ -83,7 +83,13 @@ async fn main() -> sagemaker::Result<()> {
         .error_topic("iris-failed")
         .build()?;
     let raw = model
-        .deploy_async(DeployConfig::new(1, "ml.m5.large").async_inference_config(config))
+        .deploy_async(
+            DeployConfig::builder()
+                .initial_instance_count(1)
+                .instance_type("ml.m5.large")
+                .async_inference_config(config)
+                .build()?,
+        )
         .await?;
     let iris = AsyncPredictor::new(sklearn_predictor(raw.predictor().clone()));
     let wait = WaitConfig::default().timeout(Duration::from_secs(60));
@@ -120,7 +126,7 @@ async fn main() -> sagemaker::Result<()> {
             n.topic, n.inference_id, n.status
         );
     }
-    iris.delete_endpoint(true).await?;
+    iris.delete_endpoint(DeleteEndpoint::AndConfig).await?;
     iris.delete_model().await.ok();
     Ok(())
 }

@@ -34,23 +34,24 @@
 //! ```
 //!
 //! Features: `local` (default) the local backend; `sklearn` (default) the scikit-learn
-//! framework and its smartcore container; `aws` (opt-in) the AWS backend, `AwsSession`.
+//! framework and its smartcore container; `remote` (default) remote functions
+//! (`#[sagemaker::remote]`); `aws` (opt-in) the AWS backend, `AwsSession`.
 
 pub use sagemaker_core::{
     ArtifactStore, Backend, CancellationToken, Capability, Error, ErrorKind, ObjectInfo, Result,
     Session, StorageUri, WaitConfig, WaitProgress, artifact, container, error, names, spec,
 };
 pub use sagemaker_estimator::{
-    Estimator, EstimatorBuilder, EstimatorConfig, FitOptions, HyperparameterEncoding, Inputs,
-    PythonBundle, ScriptMode, TrainingInput, TrainingJob,
+    Estimator, EstimatorBuilder, EstimatorConfig, FitOptions, Framework, Generic,
+    HyperparameterEncoding, Inputs, PythonBundle, ScriptMode, TrainingInput, TrainingJob,
 };
 
 /// Models and deployment.
 pub mod model {
     pub use sagemaker_model::{
-        AsyncInferenceConfig, AsyncInferenceConfigBuilder, DeployConfig, Model, ModelBuilder,
-        ServerlessInferenceConfig, ServerlessInferenceConfigBuilder, delete_all, deploy_variants,
-        endpoint_ready,
+        AsyncInferenceConfig, AsyncInferenceConfigBuilder, DeployConfig, DeployConfigBuilder,
+        Model, ModelBuilder, ServerlessInferenceConfig, ServerlessInferenceConfigBuilder,
+        delete_all, deploy_variants, endpoint_ready,
     };
 }
 
@@ -58,7 +59,7 @@ pub mod model {
 pub mod predictor {
     pub use sagemaker_predictor::codecs::*;
     pub use sagemaker_predictor::{
-        AsyncInferenceResponse, AsyncPredictor, InvokeOptions, Predictor,
+        AsyncInferenceResponse, AsyncPredictor, DeleteEndpoint, InvokeOptions, Predictor,
     };
 }
 
@@ -68,7 +69,9 @@ pub mod transformer {
 }
 
 pub use sagemaker_model::{AsyncInferenceConfig, DeployConfig, Model, ServerlessInferenceConfig};
-pub use sagemaker_predictor::{AsyncInferenceResponse, AsyncPredictor, InvokeOptions, Predictor};
+pub use sagemaker_predictor::{
+    AsyncInferenceResponse, AsyncPredictor, DeleteEndpoint, InvokeOptions, Predictor,
+};
 pub use sagemaker_transformer::{TransformArgs, Transformer};
 
 /// The local backend (feature `local`).
@@ -96,7 +99,8 @@ pub mod sklearn {
 #[cfg(feature = "sklearn")]
 pub use sagemaker_sklearn::SKLearn;
 
-/// Runs a function as a training job when called: see [`mod@remote`].
+/// Runs a function as a training job when called: see [`mod@remote`] (feature `remote`).
+#[cfg(feature = "remote")]
 pub use sagemaker_remote_macros::remote;
 
 /// Remote functions: `#[sagemaker::remote]`, [`remote::RemoteExecutor`], [`remote::init`].
@@ -114,6 +118,7 @@ pub use sagemaker_remote_macros::remote;
 ///     Ok(())
 /// }
 /// ```
+#[cfg(feature = "remote")]
 pub mod remote {
     pub use sagemaker_remote::{
         ARGUMENTS_CHANNEL, BINARY_SIZE_ENV, BOOTSTRAP_CHANNEL, DEFAULT_IMAGE_VERSION,
@@ -171,7 +176,9 @@ impl LocalSession {
     /// remote-function one (image [`remote::LOCAL_IMAGE`]) and, with the `sklearn` feature,
     /// the scikit-learn one.
     pub fn builder() -> sagemaker_local::LocalSessionBuilder {
-        let builder = sagemaker_local::LocalSession::builder().container(
+        let builder = sagemaker_local::LocalSession::builder();
+        #[cfg(feature = "remote")]
+        let builder = builder.container(
             sagemaker_remote::LOCAL_IMAGE,
             sagemaker_remote::RemoteContainer::new(),
         );
@@ -221,8 +228,31 @@ pub mod prelude {
         TrainingJobStatus, TransformJobStatus,
     };
     pub use crate::{
-        AsyncInferenceConfig, AsyncPredictor, DeployConfig, Error, ErrorKind, Estimator,
-        FitOptions, Inputs, InvokeOptions, Model, Predictor, Result, ServerlessInferenceConfig,
-        Session, StorageUri, TrainingInput, TrainingJob, TransformArgs, Transformer, WaitConfig,
+        AsyncInferenceConfig, AsyncPredictor, DeleteEndpoint, DeployConfig, Error, ErrorKind,
+        Estimator, FitOptions, Inputs, InvokeOptions, Model, Predictor, Result,
+        ServerlessInferenceConfig, Session, StorageUri, TrainingInput, TrainingJob, TransformArgs,
+        Transformer, WaitConfig,
     };
 }
+
+// The handles users share across tasks are `Send + Sync`: a change that breaks it fails to
+// compile here, not in a user's program.
+const _: () = {
+    const fn shared<T: Send + Sync>() {}
+    shared::<Session>();
+    shared::<Estimator>();
+    shared::<TrainingJob>();
+    shared::<Model>();
+    shared::<Predictor>();
+    shared::<AsyncPredictor>();
+    shared::<Transformer>();
+    shared::<transformer::TransformJob>();
+    shared::<Error>();
+    #[cfg(feature = "sklearn")]
+    {
+        shared::<Estimator<SKLearn>>();
+        shared::<TrainingJob<SKLearn>>();
+        shared::<sklearn::SKLearnPredictor>();
+        shared::<sklearn::SKLearnModel>();
+    }
+};

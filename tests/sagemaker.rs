@@ -795,7 +795,7 @@ async fn upload_and_download_directories() {
 
 // ---- real-time inference -------------------------------------------------------------------
 
-async fn trained_iris(s: &Session, root: &Path, base: &str) -> Estimator {
+async fn trained_iris(s: &Session, root: &Path, base: &str) -> Estimator<SKLearn> {
     let data = upload(s, root, "iris.csv", &iris_csv()).await;
     let est = sklearn(s, "LogisticRegression")
         .hyperparameter("max_iter", 200)
@@ -817,9 +817,15 @@ async fn deploy_predict_and_delete_like_the_python_sdk() {
     let s = session(root.path());
     let est = trained_iris(&s, root.path(), "iris-deploy").await;
     let predictor = sklearn_predictor(
-        est.deploy(DeployConfig::new(2, "ml.m5.large"))
-            .await
-            .unwrap(),
+        est.deploy(
+            DeployConfig::builder()
+                .initial_instance_count(2)
+                .instance_type("ml.m5.large")
+                .build()
+                .unwrap(),
+        )
+        .await
+        .unwrap(),
     );
     let name = predictor.endpoint_name().to_string();
     assert!(name.starts_with("iris-deploy-20"), "{name}");
@@ -954,7 +960,10 @@ async fn deploy_predict_and_delete_like_the_python_sdk() {
 
     // Cleanup in the Python SDK's order; the endpoint is gone afterwards.
     predictor.delete_model().await.unwrap();
-    predictor.delete_endpoint(true).await.unwrap();
+    predictor
+        .delete_endpoint(DeleteEndpoint::AndConfig)
+        .await
+        .unwrap();
     let e = predictor.predict(&rows).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
     assert!(backend.describe_endpoint_config(&name).await.is_err());
@@ -984,7 +993,11 @@ async fn variants_split_traffic_updates_never_fail_a_request_and_cleanup_is_one_
         &s,
         "ab-test",
         vec![variant("A", &a_name, 3.0), variant("B", &b_name, 1.0)],
-        &DeployConfig::new(1, "ml.m5.large"),
+        &DeployConfig::builder()
+            .initial_instance_count(1)
+            .instance_type("ml.m5.large")
+            .build()
+            .unwrap(),
     )
     .await
     .unwrap();
@@ -1111,7 +1124,13 @@ async fn broken_artifacts_fail_the_endpoint_with_the_reason() {
             .build()
             .unwrap();
         let e = model
-            .deploy(DeployConfig::new(1, "local"))
+            .deploy(
+                DeployConfig::builder()
+                    .initial_instance_count(1)
+                    .instance_type("local")
+                    .build()
+                    .unwrap(),
+            )
             .await
             .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::EndpointFailed, "{e}");
@@ -1123,7 +1142,13 @@ async fn broken_artifacts_fail_the_endpoint_with_the_reason() {
         .session(s.clone())
         .build()
         .unwrap()
-        .deploy(DeployConfig::new(1, "local"))
+        .deploy(
+            DeployConfig::builder()
+                .initial_instance_count(1)
+                .instance_type("local")
+                .build()
+                .unwrap(),
+        )
         .await
         .unwrap_err();
     assert_eq!(
@@ -1131,13 +1156,9 @@ async fn broken_artifacts_fail_the_endpoint_with_the_reason() {
         ErrorKind::Validation,
         "missing model data is refused at CreateModel: {e}"
     );
-    let e = DeployConfig::default();
-    let model = Model::builder()
-        .image_uri("sagemaker-scikit-learn")
-        .session(s.clone())
-        .build()
-        .unwrap();
-    let err = model.deploy(e).await.unwrap_err();
+    // A deploy without capacity is refused when its config is built, before any call.
+    let err = DeployConfig::builder().build().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidConfig);
     assert_eq!(err.context("field"), Some("instance_type"));
 }
 
@@ -1808,13 +1829,25 @@ async fn two_endpoints_serve_different_models_at_once() {
 
     let a = sklearn_predictor(
         classifier
-            .deploy(DeployConfig::new(1, "local"))
+            .deploy(
+                DeployConfig::builder()
+                    .initial_instance_count(1)
+                    .instance_type("local")
+                    .build()
+                    .unwrap(),
+            )
             .await
             .unwrap(),
     );
     let b = sklearn_predictor(
         regressor
-            .deploy(DeployConfig::new(1, "local"))
+            .deploy(
+                DeployConfig::builder()
+                    .initial_instance_count(1)
+                    .instance_type("local")
+                    .build()
+                    .unwrap(),
+            )
             .await
             .unwrap(),
     );
@@ -1834,4 +1867,162 @@ async fn two_endpoints_serve_different_models_at_once() {
         .unwrap();
     assert_eq!(d.endpoint_status, EndpointStatus::InService);
     assert_eq!(sagemaker::model::delete_all(&s, "").await.unwrap().0, 2);
+}
+
+/// One estimator, several fits at once: each `fit` returns its own job, deploying from that
+/// handle uses exactly that job's artifact, and "the latest job" of the estimator is the fit
+/// that started last, however the fits finish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_fits_on_one_estimator_do_not_race() {
+    let root = tempfile::tempdir().unwrap();
+    let s = session(root.path());
+    let data = upload(&s, root.path(), "iris.csv", &iris_csv()).await;
+    let est = sklearn(&s, "LogisticRegression")
+        .hyperparameter("target", "species")
+        .base_job_name("race")
+        .build()
+        .unwrap();
+    // join! polls the four futures in order, so the fits start in this order.
+    let (a, b, c, d) = tokio::join!(
+        est.fit(data.clone()),
+        est.fit(data.clone()),
+        est.fit(data.clone()),
+        est.fit(data.clone())
+    );
+    let jobs = [a.unwrap(), b.unwrap(), c.unwrap(), d.unwrap()];
+    let names: std::collections::BTreeSet<&str> = jobs.iter().map(|j| j.name()).collect();
+    assert_eq!(names.len(), 4, "four distinct jobs: {names:?}");
+    assert_eq!(
+        est.latest_training_job().unwrap().name(),
+        jobs[3].name(),
+        "the latest job is the fit that started last"
+    );
+    // Each job deploys its own artifact, whatever the estimator's latest job is.
+    let predictor = jobs[1]
+        .deploy(
+            DeployConfig::builder()
+                .instance_type("local")
+                .endpoint_name("race-b")
+                .build()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let endpoint = predictor.describe_endpoint().await.unwrap();
+    let config = s
+        .backend()
+        .describe_endpoint_config(&endpoint.endpoint_config_name)
+        .await
+        .unwrap();
+    let model = s
+        .backend()
+        .describe_model(&config.production_variants[0].model_name)
+        .await
+        .unwrap();
+    assert_eq!(
+        model.primary_container.model_data_url,
+        Some(jobs[1].model_data().await.unwrap())
+    );
+    // A typed predictor: the scikit-learn codecs, no hand wrapping.
+    let labels: serde_json::Value = predictor
+        .predict(&vec![vec![5.1, 3.5, 1.4, 0.2]])
+        .await
+        .unwrap();
+    assert_eq!(labels, serde_json::json!(["setosa"]));
+    predictor
+        .delete_endpoint(DeleteEndpoint::AndConfig)
+        .await
+        .unwrap();
+}
+
+/// Copies a directory tree (the committed fixture) to `to`.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A local root written by release 0.1 (`tests/fixtures/local-root-0.1`: the iris example's
+/// training and transform jobs, and an endpoint left behind by `sagemaker serve`) still loads:
+/// jobs describe and attach, the artifact deploys and predicts, and the endpoint whose process
+/// is gone is not reported alive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_root_written_by_0_1_still_loads() {
+    const JOB: &str = "sagemaker-scikit-learn-2026-12-02-11-27-24-831";
+    const TRANSFORM: &str = "sagemaker-scikit-learn-2026-12-02-11-27-24-947";
+    let root = tempfile::tempdir().unwrap();
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/local-root-0.1"),
+        root.path(),
+    );
+    let s = session(root.path());
+
+    let jobs = s
+        .backend()
+        .list_training_jobs(&ListTrainingJobs::new())
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 1);
+    let d = s.backend().describe_training_job(JOB).await.unwrap();
+    assert_eq!(d.training_job_status, TrainingJobStatus::Completed);
+    assert!(d.metric("validation:accuracy").unwrap() > 0.9);
+    assert!(
+        s.backend()
+            .training_job_logs(JOB)
+            .await
+            .unwrap()
+            .contains("accuracy")
+    );
+
+    let est = Estimator::attach(JOB, s.clone()).await.unwrap();
+    assert_eq!(est.latest_training_job().unwrap().name(), JOB);
+    let predictor = TrainingJob::new(JOB, s.clone())
+        .with_framework::<SKLearn>()
+        .deploy(
+            DeployConfig::builder()
+                .instance_type("local")
+                .endpoint_name("from-0-1")
+                .build()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let labels: serde_json::Value = predictor
+        .predict(&vec![vec![5.1, 3.5, 1.4, 0.2]])
+        .await
+        .unwrap();
+    assert_eq!(labels, serde_json::json!(["setosa"]));
+    predictor
+        .delete_endpoint(DeleteEndpoint::AndConfig)
+        .await
+        .unwrap();
+
+    let t = s.backend().describe_transform_job(TRANSFORM).await.unwrap();
+    assert_eq!(t.transform_job_status, TransformJobStatus::Completed);
+    let model = s
+        .backend()
+        .describe_model("fixture-endpoint")
+        .await
+        .unwrap();
+    assert!(model.primary_container.model_data_url.is_some());
+    let config = s
+        .backend()
+        .describe_endpoint_config("fixture-endpoint")
+        .await
+        .unwrap();
+    assert_eq!(config.production_variants[0].model_name, "fixture-endpoint");
+    // The process that served it is gone: the endpoint must not look InService.
+    let e = s
+        .backend()
+        .describe_endpoint("fixture-endpoint")
+        .await
+        .unwrap();
+    assert_ne!(e.endpoint_status, EndpointStatus::InService, "{e:?}");
 }

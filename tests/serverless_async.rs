@@ -128,15 +128,25 @@ async fn serverless_and_async_on_one_variant_are_refused_before_any_call() {
     let serverless = ServerlessInferenceConfig::default();
     let e = model
         .deploy(
-            DeployConfig::serverless(serverless)
-                .async_inference_config(AsyncInferenceConfig::default()),
+            DeployConfig::builder()
+                .serverless_inference_config(serverless)
+                .async_inference_config(AsyncInferenceConfig::default())
+                .build()
+                .unwrap(),
         )
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidConfig, "{e}");
     assert_eq!(e.context("field"), Some("async_inference_config"));
     let e = model
-        .deploy(DeployConfig::new(1, "ml.m5.large").serverless_inference_config(serverless))
+        .deploy(
+            DeployConfig::builder()
+                .initial_instance_count(1)
+                .instance_type("ml.m5.large")
+                .serverless_inference_config(serverless)
+                .build()
+                .unwrap(),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.context("field"), Some("instance_type"), "{e}");
@@ -185,7 +195,10 @@ async fn serverless_iris_has_no_instances_and_counts_its_cold_start() {
     predictor.predict(&[5.1, 3.5, 1.4, 0.2][..]).await.unwrap();
     let m = b.endpoint_metrics(&name).unwrap();
     assert_eq!((m.cold_starts, m.serverless_invocations), (1, 2));
-    predictor.delete_endpoint(true).await.unwrap();
+    predictor
+        .delete_endpoint(DeleteEndpoint::AndConfig)
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -194,7 +207,13 @@ async fn predict_async_refuses_no_input_a_missing_input_and_a_target_variant() {
     let (container, _probe) = ProbeContainer::new();
     let (_b, s) = backend(root.path(), Some(container));
     let predictor = probe_model(&s)
-        .deploy_async(DeployConfig::new(1, "local"))
+        .deploy_async(
+            DeployConfig::builder()
+                .initial_instance_count(1)
+                .instance_type("local")
+                .build()
+                .unwrap(),
+        )
         .await
         .unwrap();
     let e = predictor
@@ -248,7 +267,13 @@ async fn async_iris_default_paths_results_and_the_models_failures() {
     let (_b, s) = backend(root.path(), None);
     let model = iris_model(&s, root.path(), "iris-async").await;
     let raw = model
-        .deploy_async(DeployConfig::new(1, "ml.m5.large"))
+        .deploy_async(
+            DeployConfig::builder()
+                .initial_instance_count(1)
+                .instance_type("ml.m5.large")
+                .build()
+                .unwrap(),
+        )
         .await
         .unwrap();
     let name = raw.endpoint_name().to_string();
@@ -311,7 +336,9 @@ async fn async_iris_default_paths_results_and_the_models_failures() {
             assert!(!s.store().exists(failure).await.unwrap());
         }
     }
-    iris.delete_endpoint(true).await.unwrap();
+    iris.delete_endpoint(DeleteEndpoint::AndConfig)
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -320,7 +347,13 @@ async fn get_result_not_ready_then_polling_timeout_then_the_result() {
     let (container, probe) = ProbeContainer::new();
     let (_b, s) = backend(root.path(), Some(container));
     let predictor = probe_model(&s)
-        .deploy_async(DeployConfig::new(1, "local"))
+        .deploy_async(
+            DeployConfig::builder()
+                .initial_instance_count(1)
+                .instance_type("local")
+                .build()
+                .unwrap(),
+        )
         .await
         .unwrap();
     let r = predictor.predict_async("hold").await.unwrap();
@@ -368,7 +401,14 @@ async fn ten_thousand_async_requests_with_max_concurrency_4_all_complete_once() 
         .build()
         .unwrap();
     let predictor: AsyncPredictor<IdentitySerializer, BytesDeserializer> = probe_model(&s)
-        .deploy_async(DeployConfig::new(1, "local").async_inference_config(config))
+        .deploy_async(
+            DeployConfig::builder()
+                .initial_instance_count(1)
+                .instance_type("local")
+                .async_inference_config(config)
+                .build()
+                .unwrap(),
+        )
         .await
         .unwrap();
     let mut responses = Vec::with_capacity(N);

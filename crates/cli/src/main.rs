@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use sagemaker::local::LocalBackend;
 use sagemaker::model::{DeployConfig, Model};
 use sagemaker::spec::{EndpointStatus, ListTrainingJobs};
-use sagemaker::{LocalSession, Session};
+use sagemaker::{DeleteEndpoint, LocalSession, Session};
 
 #[derive(Parser)]
 #[command(
@@ -199,7 +199,13 @@ async fn serve(
         .session(s.clone())
         .build()?;
     let predictor = match model
-        .deploy(DeployConfig::new(instances, "local").endpoint_name(name.clone()))
+        .deploy(
+            DeployConfig::builder()
+                .initial_instance_count(instances)
+                .instance_type("local")
+                .endpoint_name(name.clone())
+                .build()?,
+        )
         .await
     {
         Ok(p) => p,
@@ -226,7 +232,7 @@ async fn serve(
     println!("Press Ctrl-C to stop.");
     let _ = tokio::signal::ctrl_c().await;
     eprintln!("stopping: deleting endpoint '{name}'");
-    predictor.delete_endpoint(true).await?;
+    predictor.delete_endpoint(DeleteEndpoint::AndConfig).await?;
     model.delete_model().await?;
     Ok(())
 }

@@ -128,6 +128,11 @@ pub trait ArtifactStore: Send + Sync {
 /// Operations mirror the SageMaker API one to one: one spec in, one description out. What a
 /// backend has not built returns [`crate::ErrorKind::Unsupported`] naming the backend and
 /// the operation (the default implementations do exactly that).
+///
+/// A backend receives only requests that passed SageMaker's rules: [`crate::Session`] puts a
+/// validating front before it (each spec's `validate`, every name checked), so a backend checks
+/// only what is its own. A method added here must also be forwarded by that front
+/// (`crates/core/src/validated.rs`), or sessions would answer `Unsupported` for it.
 #[async_trait]
 pub trait Backend: Send + Sync + 'static {
     /// A short name for messages (`local`, `aws`).
@@ -150,6 +155,12 @@ pub trait Backend: Send + Sync + 'static {
     /// local backend's HTTP server, once started), for curl and AWS SDK clients.
     fn runtime_url(&self) -> Option<String> {
         None
+    }
+
+    /// Whether this is the session's validating front (which never wraps itself twice).
+    #[doc(hidden)]
+    fn is_validating_front(&self) -> bool {
+        false
     }
 
     /// Checks a `CreateTrainingJob` request as far as this backend can without sending it

@@ -20,6 +20,7 @@ pub mod spec;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod uri;
+mod validated;
 pub mod wait;
 
 pub use backend::{ArtifactStore, Backend, Capability, ObjectInfo};

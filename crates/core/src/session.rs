@@ -33,19 +33,21 @@ impl fmt::Debug for Session {
 }
 
 impl Session {
-    /// A session on `backend`.
+    /// A session on `backend`, behind the validating front: every request is checked against
+    /// SageMaker's rules before `backend` sees it.
     pub fn new(backend: impl Backend) -> Self {
+        Self::from_arc(Arc::new(backend))
+    }
+
+    /// A session on a shared backend (also behind the validating front).
+    pub fn from_arc(backend: Arc<dyn Backend>) -> Self {
         Session {
-            backend: Arc::new(backend),
+            backend: crate::validated::Validated::wrap(backend),
         }
     }
 
-    /// A session on a shared backend.
-    pub fn from_arc(backend: Arc<dyn Backend>) -> Self {
-        Session { backend }
-    }
-
-    /// The backend.
+    /// The backend, behind the validating front: whoever calls it directly (the CLI, the
+    /// conformance suite, a protocol front) gets the same checks as the user-facing types.
     pub fn backend(&self) -> &Arc<dyn Backend> {
         &self.backend
     }

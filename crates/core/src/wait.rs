@@ -41,6 +41,7 @@ type ProgressFn = Arc<dyn Fn(&WaitProgress) + Send + Sync>;
 ///     .on_progress(|p| eprintln!("{} is {}", p.name, p.status));
 /// assert_eq!(wait.get_timeout(), Some(Duration::from_secs(600)));
 /// ```
+#[must_use]
 #[derive(Clone)]
 pub struct WaitConfig {
     poll_interval: Duration,

@@ -1,6 +1,8 @@
 //! The generic `Estimator`.
 
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -11,10 +13,10 @@ use sagemaker_core::spec::{
 use sagemaker_core::{Error, ErrorKind, Result, Session, StorageUri, WaitConfig, names};
 use serde_json::Value;
 
-use sagemaker_model::{DeployConfig, Model, ModelBuilder};
-use sagemaker_predictor::Predictor;
+use sagemaker_model::{DeployConfig, Model};
 use sagemaker_transformer::{Transformer, TransformerBuilder};
 
+use crate::framework::{Framework, Generic};
 use crate::input::Inputs;
 use crate::job::TrainingJob;
 
@@ -168,6 +170,7 @@ pub struct EstimatorConfig {
 }
 
 /// Builds an [`Estimator`]; setters never fail, [`EstimatorBuilder::build`] validates.
+#[must_use]
 #[derive(Debug, Clone, Default)]
 pub struct EstimatorBuilder {
     image_uri: Option<String>,
@@ -434,35 +437,35 @@ impl EstimatorBuilder {
                 ));
             }
         };
-        Ok(Estimator {
-            inner: Arc::new(EstimatorInner {
-                config: EstimatorConfig {
-                    image_uri,
-                    role: self.role,
-                    instance_count,
-                    instance_type,
-                    volume_size,
-                    max_run,
-                    input_mode: self.input_mode.unwrap_or(TrainingInputMode::File),
-                    output_path,
-                    output_kms_key: self.output_kms_key,
-                    base_job_name: self.base_job_name,
-                    hyperparameters,
-                    encoding: self.encoding,
-                    environment: self.environment,
-                    tags: self.tags,
-                    metric_definitions: self.metric_definitions,
-                    script_mode: self.script_mode,
-                    vpc_config,
-                },
-                session,
-                latest: Mutex::new(None),
-            }),
-        })
+        Ok(Estimator::from_inner(EstimatorInner {
+            config: EstimatorConfig {
+                image_uri,
+                role: self.role,
+                instance_count,
+                instance_type,
+                volume_size,
+                max_run,
+                input_mode: self.input_mode.unwrap_or(TrainingInputMode::File),
+                output_path,
+                output_kms_key: self.output_kms_key,
+                base_job_name: self.base_job_name,
+                hyperparameters,
+                encoding: self.encoding,
+                environment: self.environment,
+                tags: self.tags,
+                metric_definitions: self.metric_definitions,
+                script_mode: self.script_mode,
+                vpc_config,
+            },
+            session,
+            latest: Mutex::new(None),
+            started: AtomicU64::new(0),
+        }))
     }
 }
 
 /// Options of [`Estimator::fit_with`].
+#[must_use]
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct FitOptions {
@@ -521,11 +524,23 @@ impl FitOptions {
 struct EstimatorInner {
     config: EstimatorConfig,
     session: Session,
-    latest: Mutex<Option<TrainingJob>>,
+    /// The job of the most recently *started* fit (its start number, its name). Concurrent
+    /// fits finish in any order; only a later start replaces the latest job, so "the latest
+    /// job" means the same thing however the fits interleave.
+    latest: Mutex<Option<(u64, String)>>,
+    /// How many fits have started.
+    started: AtomicU64,
 }
 
 /// A generic estimator: any training image, any backend (the Python SDK's `Estimator`).
 /// Cheap to clone; clones share the latest training job.
+///
+/// [`Estimator::fit`] returns the [`TrainingJob`]: deploy, create a model or a transformer
+/// from that handle. The estimator's own `deploy`, `create_model`, `transformer`,
+/// `model_data` and `logs` are the Python SDK's conveniences for *the latest job*: the one
+/// whose `fit` started last (not the one that finished last), so they stay well defined when
+/// one estimator runs several fits at once. `F` is the [`Framework`] that decides the
+/// predictor `deploy` returns ([`Generic`]: a byte-level `Predictor`).
 ///
 /// ```
 /// # use sagemaker_estimator::Estimator;
@@ -542,12 +557,21 @@ struct EstimatorInner {
 /// assert_eq!(estimator.config().hyperparameters["epochs"], "10");
 /// assert_eq!(estimator.base_job_name(), "my-trainer");
 /// ```
-#[derive(Clone)]
-pub struct Estimator {
+pub struct Estimator<F: Framework = Generic> {
     inner: Arc<EstimatorInner>,
+    framework: PhantomData<fn() -> F>,
 }
 
-impl std::fmt::Debug for Estimator {
+impl<F: Framework> Clone for Estimator<F> {
+    fn clone(&self) -> Self {
+        Estimator {
+            inner: self.inner.clone(),
+            framework: PhantomData,
+        }
+    }
+}
+
+impl<F: Framework> std::fmt::Debug for Estimator<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Estimator")
             .field("config", &self.inner.config)
@@ -560,6 +584,91 @@ impl Estimator {
     /// A builder.
     pub fn builder() -> EstimatorBuilder {
         EstimatorBuilder::default()
+    }
+
+    /// Re-creates an estimator from an existing job (in this process or another one) and
+    /// waits until the job ends (the Python SDK's `Estimator.attach`). Unlike Python, a
+    /// `Failed` job is not raised here: read it from `latest_training_job()`.
+    pub async fn attach(job_name: &str, session: Session) -> Result<Estimator> {
+        Self::attach_with(job_name, session, &WaitConfig::default()).await
+    }
+
+    /// [`Estimator::attach`] with wait settings.
+    pub async fn attach_with(
+        job_name: &str,
+        session: Session,
+        wait: &WaitConfig,
+    ) -> Result<Estimator> {
+        let d = session.wait_for_training_job(job_name, wait).await?;
+        let mut hyperparameters = d.hyper_parameters.clone();
+        let program = hyperparameters.remove("sagemaker_program");
+        let source_dir = hyperparameters.remove("sagemaker_submit_directory");
+        let log_level = hyperparameters.remove("sagemaker_container_log_level");
+        hyperparameters.remove("sagemaker_job_name");
+        hyperparameters.remove("sagemaker_region");
+        let decode = |s: String| match serde_json::from_str::<Value>(&s) {
+            Ok(Value::String(v)) => v,
+            _ => s,
+        };
+        let script_mode = program.map(|p| {
+            let entry_point = decode(p);
+            let requires_python = entry_point.ends_with(".py") || source_dir.is_some();
+            let mut s = ScriptMode::new(entry_point, requires_python);
+            s.source_dir = source_dir.map(decode);
+            if let Some(level) = log_level.and_then(|l| decode(l).parse().ok()) {
+                s.container_log_level = level;
+            }
+            s
+        });
+        let encoding = if script_mode.is_some() {
+            HyperparameterEncoding::Json
+        } else {
+            HyperparameterEncoding::Plain
+        };
+        let base = names::base_from_name(&d.training_job_name).to_string();
+        let estimator = Estimator::from_inner(EstimatorInner {
+            config: EstimatorConfig {
+                image_uri: d.algorithm_specification.training_image.clone(),
+                role: d.role_arn.clone(),
+                instance_count: d.resource_config.instance_count,
+                instance_type: d.resource_config.instance_type.clone(),
+                volume_size: d.resource_config.volume_size_in_gb,
+                max_run: d.stopping_condition.max_runtime_in_seconds,
+                input_mode: d.algorithm_specification.training_input_mode,
+                output_path: Some(d.output_data_config.s3_output_path.clone()),
+                output_kms_key: d.output_data_config.kms_key_id.clone(),
+                base_job_name: Some(base),
+                hyperparameters,
+                encoding,
+                environment: d.environment.clone(),
+                tags: d.tags.clone(),
+                metric_definitions: d.algorithm_specification.metric_definitions.clone(),
+                script_mode,
+                vpc_config: d.vpc_config.clone(),
+            },
+            session: session.clone(),
+            latest: Mutex::new(Some((0, job_name.to_string()))),
+            started: AtomicU64::new(0),
+        });
+        Ok(estimator)
+    }
+}
+
+impl<F: Framework> Estimator<F> {
+    fn from_inner(inner: EstimatorInner) -> Self {
+        Estimator {
+            inner: Arc::new(inner),
+            framework: PhantomData,
+        }
+    }
+
+    /// The same estimator (sharing its latest job) for another framework: a framework preset
+    /// such as `SKLearn` uses it to type its predictors.
+    pub fn with_framework<G: Framework>(self) -> Estimator<G> {
+        Estimator {
+            inner: self.inner,
+            framework: PhantomData,
+        }
     }
 
     /// The validated settings.
@@ -580,13 +689,21 @@ impl Estimator {
             .unwrap_or_else(|| names::base_name_from_image(&c.image_uri))
     }
 
-    /// The latest job started by this estimator (or attached to).
-    pub fn latest_training_job(&self) -> Option<TrainingJob> {
-        self.inner
-            .latest
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+    /// The latest job started by this estimator (or attached to): the one whose `fit`
+    /// started last.
+    pub fn latest_training_job(&self) -> Option<TrainingJob<F>> {
+        let latest = self.inner.latest.lock().unwrap_or_else(|p| p.into_inner());
+        latest
+            .as_ref()
+            .map(|(_, name)| TrainingJob::of(name.clone(), self.inner.session.clone()))
+    }
+
+    /// Records `name` as the latest job unless a later-started fit already did.
+    fn set_latest(&self, started: u64, name: &str) {
+        let mut latest = self.inner.latest.lock().unwrap_or_else(|p| p.into_inner());
+        if latest.as_ref().is_none_or(|(n, _)| *n < started) {
+            *latest = Some((started, name.to_string()));
+        }
     }
 
     /// Trains on `inputs` and waits for the job to end: a `Failed` job is an
@@ -594,7 +711,7 @@ impl Estimator {
     ///
     /// `inputs` is a URI or [`TrainingInput`](crate::TrainingInput) (channel `training`)
     /// or an [`Inputs`] map of named channels.
-    pub async fn fit(&self, inputs: impl Into<Inputs>) -> Result<TrainingJob> {
+    pub async fn fit(&self, inputs: impl Into<Inputs>) -> Result<TrainingJob<F>> {
         self.fit_with(inputs, FitOptions::default()).await
     }
 
@@ -603,7 +720,10 @@ impl Estimator {
         &self,
         inputs: impl Into<Inputs>,
         options: FitOptions,
-    ) -> Result<TrainingJob> {
+    ) -> Result<TrainingJob<F>> {
+        // Numbered when the call starts, before any await, so the order of starts decides
+        // which job is the latest.
+        let started = self.inner.started.fetch_add(1, Ordering::Relaxed) + 1;
         let spec = self
             .training_job_spec(&inputs.into(), options.job_name.clone())
             .await?;
@@ -626,11 +746,14 @@ impl Estimator {
             .backend()
             .create_training_job(spec)
             .await?;
-        let job = TrainingJob::new(name, self.inner.session.clone());
-        *self.inner.latest.lock().unwrap_or_else(|p| p.into_inner()) = Some(job.clone());
+        let job = TrainingJob::of(name, self.inner.session.clone());
+        self.set_latest(started, job.name());
         if options.wait {
             if options.logs {
-                let tail = LogPrinter::start(job.clone(), options.wait_config.get_poll_interval());
+                let tail = LogPrinter::start(
+                    job.clone().with_framework::<Generic>(),
+                    options.wait_config.get_poll_interval(),
+                );
                 let result = job.wait_with(&options.wait_config).await;
                 tail.finish().await;
                 result?;
@@ -652,10 +775,8 @@ impl Estimator {
         let session = &self.inner.session;
         let caps = session.capabilities();
         let name = match job_name {
-            Some(n) => {
-                names::validate_name("training job", &n)?;
-                n
-            }
+            // Checked with the rest of the request by the session's validating front.
+            Some(n) => n,
             None => names::name_from_base(&self.base_job_name()),
         };
         let (channels, single_mode) = inputs.to_channels(caps.file_uris)?;
@@ -810,77 +931,28 @@ impl Estimator {
         self.require_latest()?.model_data().await
     }
 
-    /// A [`Model`] of the latest job's artifact, served by the training image with the
-    /// script-mode environment (`SAGEMAKER_PROGRAM`, ...), as the Python SDK's
-    /// `Estimator.create_model` builds it; no call is made. The model is named when created.
+    /// A [`Model`] of the latest job's artifact: see [`TrainingJob::create_model`].
     pub async fn create_model(&self) -> Result<Model> {
-        self.model_builder().await?.build()
+        self.require_latest()?.create_model().await
     }
 
     /// Deploys the latest job's model to a real-time endpoint (the Python SDK's
     /// `Estimator.deploy`): the model and the endpoint are both named
-    /// `name_from_base(base_job_name)` unless `config.endpoint_name` is set.
-    pub async fn deploy(&self, config: DeployConfig) -> Result<Predictor> {
-        let name = config
-            .endpoint_name
-            .clone()
-            .unwrap_or_else(|| names::name_from_base(&self.base_job_name()));
-        let model = self.model_builder().await?.name(name.clone()).build()?;
-        model.deploy(config.endpoint_name(name)).await
+    /// `name_from_base(base_job_name)` unless the config names the endpoint. Prefer
+    /// [`TrainingJob::deploy`] on the job `fit` returned when fits may run concurrently.
+    pub async fn deploy(&self, config: DeployConfig) -> Result<F::Predictor> {
+        self.require_latest()?
+            .deploy_named(&self.base_job_name(), config)
+            .await
     }
 
     /// A [`Transformer`] for the latest job's model (the Python SDK's
     /// `Estimator.transformer`): the model is created now, named `name_from_base(base_job_name)`,
     /// and transform jobs are named after `base_job_name`.
     pub async fn transformer(&self, config: TransformerBuilder) -> Result<Transformer> {
-        let name = names::name_from_base(&self.base_job_name());
-        let model = self.model_builder().await?.name(name).build()?;
-        model
-            .transformer(config.default_base_transform_job_name(self.base_job_name()))
+        self.require_latest()?
+            .transformer_named(&self.base_job_name(), config)
             .await
-    }
-
-    async fn model_builder(&self) -> Result<ModelBuilder> {
-        let c = &self.inner.config;
-        // One DescribeTrainingJob gives both the artifact and the script-mode settings the job
-        // ran with.
-        let latest = self.require_latest()?;
-        let job = latest.describe().await?;
-        let hyper_parameters = job.hyper_parameters.clone();
-        let mut builder = Model::builder()
-            .image_uri(c.image_uri.clone())
-            .model_data(latest.artifact_of(job)?.to_string())
-            .session(self.inner.session.clone());
-        if let Some(role) = &c.role {
-            builder = builder.role(role.clone());
-        }
-        if let Some(vpc) = &c.vpc_config {
-            builder = builder.vpc_config(vpc.clone());
-        }
-        if let Some(script) = &c.script_mode {
-            // The serving container reads the same script-mode settings, as environment; the
-            // program and code location are the ones the job ran (on AWS, the uploaded
-            // `sourcedir.tar.gz`).
-            let decode = |key: &str| {
-                hyper_parameters
-                    .get(key)
-                    .map(|v| serde_json::from_str::<String>(v).unwrap_or_else(|_| v.clone()))
-            };
-            let program = decode("sagemaker_program").unwrap_or_else(|| script.entry_point.clone());
-            builder = builder
-                .env("SAGEMAKER_PROGRAM", program)
-                .env(
-                    "SAGEMAKER_CONTAINER_LOG_LEVEL",
-                    script.container_log_level.to_string(),
-                )
-                .env("SAGEMAKER_REGION", self.inner.session.region().to_string());
-            if let Some(dir) =
-                decode("sagemaker_submit_directory").or_else(|| script.source_dir.clone())
-            {
-                builder = builder.env("SAGEMAKER_SUBMIT_DIRECTORY", dir);
-            }
-        }
-        Ok(builder)
     }
 
     /// The latest job's log.
@@ -888,81 +960,13 @@ impl Estimator {
         self.require_latest()?.logs().await
     }
 
-    fn require_latest(&self) -> Result<TrainingJob> {
+    fn require_latest(&self) -> Result<TrainingJob<F>> {
         self.latest_training_job().ok_or_else(|| {
             Error::new(
                 ErrorKind::Validation,
                 "this estimator has no training job yet: call fit() or attach() first",
             )
         })
-    }
-
-    /// Re-creates an estimator from an existing job (in this process or another one) and
-    /// waits until the job ends (the Python SDK's `Estimator.attach`). Unlike Python, a
-    /// `Failed` job is not raised here: read it from `latest_training_job()`.
-    pub async fn attach(job_name: &str, session: Session) -> Result<Estimator> {
-        Self::attach_with(job_name, session, &WaitConfig::default()).await
-    }
-
-    /// [`Estimator::attach`] with wait settings.
-    pub async fn attach_with(
-        job_name: &str,
-        session: Session,
-        wait: &WaitConfig,
-    ) -> Result<Estimator> {
-        let d = session.wait_for_training_job(job_name, wait).await?;
-        let mut hyperparameters = d.hyper_parameters.clone();
-        let program = hyperparameters.remove("sagemaker_program");
-        let source_dir = hyperparameters.remove("sagemaker_submit_directory");
-        let log_level = hyperparameters.remove("sagemaker_container_log_level");
-        hyperparameters.remove("sagemaker_job_name");
-        hyperparameters.remove("sagemaker_region");
-        let decode = |s: String| match serde_json::from_str::<Value>(&s) {
-            Ok(Value::String(v)) => v,
-            _ => s,
-        };
-        let script_mode = program.map(|p| {
-            let entry_point = decode(p);
-            let requires_python = entry_point.ends_with(".py") || source_dir.is_some();
-            let mut s = ScriptMode::new(entry_point, requires_python);
-            s.source_dir = source_dir.map(decode);
-            if let Some(level) = log_level.and_then(|l| decode(l).parse().ok()) {
-                s.container_log_level = level;
-            }
-            s
-        });
-        let encoding = if script_mode.is_some() {
-            HyperparameterEncoding::Json
-        } else {
-            HyperparameterEncoding::Plain
-        };
-        let base = names::base_from_name(&d.training_job_name).to_string();
-        let estimator = Estimator {
-            inner: Arc::new(EstimatorInner {
-                config: EstimatorConfig {
-                    image_uri: d.algorithm_specification.training_image.clone(),
-                    role: d.role_arn.clone(),
-                    instance_count: d.resource_config.instance_count,
-                    instance_type: d.resource_config.instance_type.clone(),
-                    volume_size: d.resource_config.volume_size_in_gb,
-                    max_run: d.stopping_condition.max_runtime_in_seconds,
-                    input_mode: d.algorithm_specification.training_input_mode,
-                    output_path: Some(d.output_data_config.s3_output_path.clone()),
-                    output_kms_key: d.output_data_config.kms_key_id.clone(),
-                    base_job_name: Some(base),
-                    hyperparameters,
-                    encoding,
-                    environment: d.environment.clone(),
-                    tags: d.tags.clone(),
-                    metric_definitions: d.algorithm_specification.metric_definitions.clone(),
-                    script_mode,
-                    vpc_config: d.vpc_config.clone(),
-                },
-                session: session.clone(),
-                latest: Mutex::new(Some(TrainingJob::new(job_name, session))),
-            }),
-        };
-        Ok(estimator)
     }
 }
 

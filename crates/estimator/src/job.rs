@@ -1,26 +1,82 @@
 //! `TrainingJob`: a handle on one training job.
 
+use std::marker::PhantomData;
+
 use sagemaker_core::error::context;
 use sagemaker_core::spec::{TrainingJobDescription, TrainingJobStatus};
-use sagemaker_core::{Error, ErrorKind, Result, Session, StorageUri, WaitConfig};
+use sagemaker_core::{Error, ErrorKind, Result, Session, StorageUri, WaitConfig, names};
+use sagemaker_model::{DeployConfig, Model, ModelBuilder};
+use sagemaker_transformer::{Transformer, TransformerBuilder};
+
+use crate::framework::{Framework, Generic};
 
 /// How many log lines a `JobFailed` error carries.
 pub const LOG_TAIL_LINES: usize = 20;
 
 /// A handle on a training job (the Python SDK's `_TrainingJob`). Cheap to clone.
-#[derive(Debug, Clone)]
-pub struct TrainingJob {
+///
+/// [`Estimator::fit`](crate::Estimator::fit) returns it; from it, [`TrainingJob::deploy`],
+/// [`TrainingJob::create_model`] and [`TrainingJob::transformer`] use exactly this job's
+/// artifact, whatever else runs on the same estimator. `F` is the estimator's [`Framework`]:
+/// it decides the predictor `deploy` returns.
+///
+/// ```
+/// # async fn run(estimator: sagemaker_estimator::Estimator, train: sagemaker_core::StorageUri)
+/// # -> sagemaker_core::Result<()> {
+/// use sagemaker_model::DeployConfig;
+///
+/// let job = estimator.fit(train).await?;
+/// let predictor = job
+///     .deploy(DeployConfig::builder().instance_type("ml.m5.large").build()?)
+///     .await?;
+/// # let _ = predictor;
+/// # Ok(())
+/// # }
+/// ```
+pub struct TrainingJob<F: Framework = Generic> {
     name: String,
     session: Session,
+    framework: PhantomData<fn() -> F>,
+}
+
+impl<F: Framework> Clone for TrainingJob<F> {
+    fn clone(&self) -> Self {
+        TrainingJob {
+            name: self.name.clone(),
+            session: self.session.clone(),
+            framework: PhantomData,
+        }
+    }
+}
+
+impl<F: Framework> std::fmt::Debug for TrainingJob<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrainingJob")
+            .field("name", &self.name)
+            .field("session", &self.session)
+            .finish()
+    }
 }
 
 impl TrainingJob {
     /// A handle on an existing job by name (no call is made).
     pub fn new(name: impl Into<String>, session: Session) -> Self {
+        Self::of(name.into(), session)
+    }
+}
+
+impl<F: Framework> TrainingJob<F> {
+    pub(crate) fn of(name: String, session: Session) -> Self {
         TrainingJob {
-            name: name.into(),
+            name,
             session,
+            framework: PhantomData,
         }
+    }
+
+    /// The same job, seen through another framework (for a job attached by name).
+    pub fn with_framework<G: Framework>(self) -> TrainingJob<G> {
+        TrainingJob::of(self.name, self.session)
     }
 
     /// The job name.
@@ -99,6 +155,97 @@ impl TrainingJob {
     /// failed or stopped) is an [`ErrorKind::NotFound`] error saying why.
     pub async fn model_data(&self) -> Result<StorageUri> {
         self.artifact_of(self.describe().await?)
+    }
+
+    /// A [`Model`] of this job's artifact (not created yet), served by the training image
+    /// with the job's role, VPC and, for a script-mode job, the script-mode environment
+    /// (`SAGEMAKER_PROGRAM`, `SAGEMAKER_SUBMIT_DIRECTORY`, ...) as the Python SDK's
+    /// `Estimator.create_model` builds it. One `DescribeTrainingJob` is made.
+    pub async fn create_model(&self) -> Result<Model> {
+        self.model_builder().await?.build()
+    }
+
+    /// Deploys this job's model to an endpoint (the Python SDK's `Estimator.deploy`): the
+    /// model and the endpoint are both named `name_from_base(base)`, `base` being the job's
+    /// base name, unless the config names the endpoint.
+    pub async fn deploy(&self, config: DeployConfig) -> Result<F::Predictor> {
+        let base = names::base_from_name(&self.name).to_string();
+        self.deploy_named(&base, config).await
+    }
+
+    pub(crate) async fn deploy_named(
+        &self,
+        base: &str,
+        config: DeployConfig,
+    ) -> Result<F::Predictor> {
+        let name = match config.endpoint_name() {
+            Some(n) => n.to_string(),
+            None => names::name_from_base(base),
+        };
+        let model = self.model_builder().await?.name(name.clone()).build()?;
+        let config = config.to_builder().endpoint_name(name).build()?;
+        Ok(F::predictor(model.deploy(config).await?))
+    }
+
+    /// A [`Transformer`] for this job's model (the Python SDK's `Estimator.transformer`): the
+    /// model is created now, named `name_from_base(base)`, and transform jobs are named after
+    /// the job's base name.
+    pub async fn transformer(&self, config: TransformerBuilder) -> Result<Transformer> {
+        let base = names::base_from_name(&self.name).to_string();
+        self.transformer_named(&base, config).await
+    }
+
+    pub(crate) async fn transformer_named(
+        &self,
+        base: &str,
+        config: TransformerBuilder,
+    ) -> Result<Transformer> {
+        let model = self
+            .model_builder()
+            .await?
+            .name(names::name_from_base(base))
+            .build()?;
+        model
+            .transformer(config.default_base_transform_job_name(base.to_string()))
+            .await
+    }
+
+    /// The model builder of [`TrainingJob::create_model`].
+    pub async fn model_builder(&self) -> Result<ModelBuilder> {
+        // One DescribeTrainingJob gives the artifact, the image and the script-mode settings
+        // the job ran with.
+        let job = self.describe().await?;
+        let hyper_parameters = job.hyper_parameters.clone();
+        let mut builder = Model::builder()
+            .image_uri(job.algorithm_specification.training_image.clone())
+            .session(self.session.clone());
+        if let Some(role) = &job.role_arn {
+            builder = builder.role(role.clone());
+        }
+        if let Some(vpc) = &job.vpc_config {
+            builder = builder.vpc_config(vpc.clone());
+        }
+        let decode = |key: &str| {
+            hyper_parameters
+                .get(key)
+                .map(|v| serde_json::from_str::<String>(v).unwrap_or_else(|_| v.clone()))
+        };
+        if let Some(program) = decode("sagemaker_program") {
+            // The serving container reads the same script-mode settings, as environment; the
+            // program and code location are the ones the job ran (on AWS, the uploaded
+            // `sourcedir.tar.gz`).
+            builder = builder
+                .env("SAGEMAKER_PROGRAM", program)
+                .env(
+                    "SAGEMAKER_CONTAINER_LOG_LEVEL",
+                    decode("sagemaker_container_log_level").unwrap_or_else(|| "20".into()),
+                )
+                .env("SAGEMAKER_REGION", self.session.region().to_string());
+            if let Some(dir) = decode("sagemaker_submit_directory") {
+                builder = builder.env("SAGEMAKER_SUBMIT_DIRECTORY", dir);
+            }
+        }
+        Ok(builder.model_data(self.artifact_of(job)?.to_string()))
     }
 
     /// The artifact of this job's description `d`, or why there is none.

@@ -4,6 +4,7 @@
 //! SageMaker.
 
 mod estimator;
+mod framework;
 mod input;
 mod job;
 
@@ -11,5 +12,6 @@ pub use estimator::{
     Estimator, EstimatorBuilder, EstimatorConfig, FitOptions, HyperparameterEncoding, PythonBundle,
     ScriptMode, upload_python_bundle,
 };
+pub use framework::{Framework, Generic};
 pub use input::{Inputs, TrainingInput};
 pub use job::{LOG_TAIL_LINES, TrainingJob};

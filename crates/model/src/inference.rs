@@ -72,6 +72,7 @@ impl ServerlessInferenceConfig {
 
 /// Builds a [`ServerlessInferenceConfig`]; [`ServerlessInferenceConfigBuilder::build`]
 /// checks the API's limits.
+#[must_use]
 #[derive(Debug, Clone, Default)]
 pub struct ServerlessInferenceConfigBuilder {
     memory_size_in_mb: Option<u32>,
@@ -217,6 +218,7 @@ impl AsyncInferenceConfig {
 }
 
 /// Builds an [`AsyncInferenceConfig`]; [`AsyncInferenceConfigBuilder::build`] validates.
+#[must_use]
 #[derive(Debug, Clone, Default)]
 pub struct AsyncInferenceConfigBuilder {
     output_path: Option<String>,

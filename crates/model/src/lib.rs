@@ -7,7 +7,10 @@
 //! A [`ServerlessInferenceConfig`] puts `ServerlessConfig` in the variant instead of an
 //! instance type and count; an [`AsyncInferenceConfig`] makes the endpoint asynchronous.
 
+mod deploy_config;
 mod inference;
+
+pub use deploy_config::{DeployConfig, DeployConfigBuilder};
 
 pub use inference::{
     AsyncInferenceConfig, AsyncInferenceConfigBuilder, ServerlessInferenceConfig,
@@ -22,152 +25,14 @@ use sagemaker_core::spec::{
     ContainerDefinition, EndpointConfigSpec, EndpointDescription, EndpointSpec, EndpointStatus,
     ModelDescription, ModelSpec, ProductionVariant, Tag, VpcConfig,
 };
-use sagemaker_core::{
-    DEFAULT_VARIANT_NAME, Error, ErrorKind, Result, Session, StorageUri, WaitConfig, names,
-};
+use sagemaker_core::{DEFAULT_VARIANT_NAME, Error, ErrorKind, Result, Session, StorageUri, names};
 use sagemaker_predictor::{AsyncPredictor, Predictor};
+
+use crate::deploy_config::Capacity;
 use sagemaker_transformer::{Transformer, TransformerBuilder};
 
-/// How to deploy a model (the Python SDK's `deploy(...)` arguments).
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct DeployConfig {
-    /// Instances; on the local backend, model replicas that share the load (default 1).
-    pub initial_instance_count: u32,
-    /// The instance type (required), e.g. `ml.m5.large` or `local`.
-    pub instance_type: Option<String>,
-    /// The endpoint name (default: generated from the model's base name).
-    pub endpoint_name: Option<String>,
-    /// Wait for `InService` (default true).
-    pub wait: bool,
-    /// How to wait.
-    pub wait_config: WaitConfig,
-    /// Tags of the endpoint config and endpoint.
-    pub tags: Vec<Tag>,
-    /// Deploy serverless: memory and concurrency instead of instances.
-    pub serverless_inference_config: Option<ServerlessInferenceConfig>,
-    /// Make the endpoint asynchronous.
-    pub async_inference_config: Option<AsyncInferenceConfig>,
-}
-
-impl Default for DeployConfig {
-    fn default() -> Self {
-        DeployConfig {
-            initial_instance_count: 1,
-            instance_type: None,
-            endpoint_name: None,
-            wait: true,
-            wait_config: WaitConfig::default(),
-            tags: Vec::new(),
-            serverless_inference_config: None,
-            async_inference_config: None,
-        }
-    }
-}
-
-/// What a deploy asks for: instances, or a serverless variant.
-enum Capacity {
-    Instances(u32, String),
-    Serverless(ServerlessInferenceConfig),
-}
-
-impl DeployConfig {
-    /// `initial_instance_count` instances of `instance_type`.
-    pub fn new(initial_instance_count: u32, instance_type: impl Into<String>) -> Self {
-        DeployConfig {
-            initial_instance_count,
-            instance_type: Some(instance_type.into()),
-            ..Default::default()
-        }
-    }
-
-    /// A serverless deployment (no instance type or count).
-    ///
-    /// ```
-    /// use sagemaker_model::{DeployConfig, ServerlessInferenceConfig};
-    ///
-    /// let config = DeployConfig::serverless(ServerlessInferenceConfig::default());
-    /// assert!(config.instance_type.is_none());
-    /// ```
-    pub fn serverless(config: ServerlessInferenceConfig) -> Self {
-        DeployConfig {
-            serverless_inference_config: Some(config),
-            ..Default::default()
-        }
-    }
-
-    /// Deploys serverless with `config` (leave the instance type unset).
-    pub fn serverless_inference_config(mut self, config: ServerlessInferenceConfig) -> Self {
-        self.serverless_inference_config = Some(config);
-        self
-    }
-
-    /// Makes the endpoint asynchronous with `config`.
-    pub fn async_inference_config(mut self, config: AsyncInferenceConfig) -> Self {
-        self.async_inference_config = Some(config);
-        self
-    }
-
-    /// Sets the endpoint name.
-    pub fn endpoint_name(mut self, name: impl Into<String>) -> Self {
-        self.endpoint_name = Some(name.into());
-        self
-    }
-
-    /// Whether to wait for `InService`.
-    pub fn wait(mut self, wait: bool) -> Self {
-        self.wait = wait;
-        self
-    }
-
-    /// How to wait.
-    pub fn wait_config(mut self, wait_config: WaitConfig) -> Self {
-        self.wait_config = wait_config;
-        self
-    }
-
-    /// Adds a tag.
-    pub fn tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.tags.push(Tag::new(key, value));
-        self
-    }
-
-    fn validate(&self) -> Result<Capacity> {
-        if let Some(serverless) = self.serverless_inference_config {
-            if self.instance_type.is_some() {
-                return Err(Error::invalid_config(
-                    "instance_type",
-                    "a serverless deployment has no instance type (leave it unset)",
-                ));
-            }
-            if self.async_inference_config.is_some() {
-                return Err(Error::invalid_config(
-                    "async_inference_config",
-                    "serverless endpoints do not support asynchronous inference; choose one",
-                ));
-            }
-            return Ok(Capacity::Serverless(serverless));
-        }
-        if self.initial_instance_count == 0 {
-            return Err(Error::invalid_config(
-                "initial_instance_count",
-                "must be at least 1",
-            ));
-        }
-        self.instance_type
-            .clone()
-            .filter(|t| !t.trim().is_empty())
-            .map(|t| Capacity::Instances(self.initial_instance_count, t))
-            .ok_or_else(|| {
-                Error::invalid_config(
-                    "instance_type",
-                    "Must specify instance type and instance count unless using serverless inference",
-                )
-            })
-    }
-}
-
 /// Builds a [`Model`]; [`ModelBuilder::build`] validates.
+#[must_use]
 #[derive(Debug, Clone, Default)]
 pub struct ModelBuilder {
     image_uri: Option<String>,
@@ -288,14 +153,16 @@ struct ModelInner {
 /// ```no_run
 /// # async fn run(session: sagemaker_core::Session) -> sagemaker_core::Result<()> {
 /// use sagemaker_model::{DeployConfig, Model};
+/// use sagemaker_predictor::DeleteEndpoint;
 ///
 /// let model = Model::builder()
 ///     .image_uri("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3")
 ///     .model_data("s3://sagemaker-local/my-job/output/model.tar.gz")
 ///     .session(session)
 ///     .build()?;
-/// let predictor = model.deploy(DeployConfig::new(1, "ml.m5.large")).await?;
-/// predictor.delete_endpoint(true).await?;
+/// let config = DeployConfig::builder().instance_type("ml.m5.large").build()?;
+/// let predictor = model.deploy(config).await?;
+/// predictor.delete_endpoint(DeleteEndpoint::AndConfig).await?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
@@ -389,10 +256,9 @@ impl Model {
     /// A model that cannot load makes the endpoint `Failed`; waiting then returns
     /// [`ErrorKind::EndpointFailed`] with the reason.
     pub async fn deploy(&self, config: DeployConfig) -> Result<Predictor> {
-        let capacity = config.validate()?;
         let model_name = self.name_or_generate();
-        let endpoint_name = match &config.endpoint_name {
-            Some(n) => n.clone(),
+        let endpoint_name = match config.endpoint_name() {
+            Some(n) => n.to_string(),
             None => names::name_from_base(names::base_from_name(&model_name)),
         };
         // Checked before any call, so a bad name creates nothing.
@@ -401,7 +267,7 @@ impl Model {
         deploy_variants(
             &self.inner.session,
             &endpoint_name,
-            vec![variant(model_name, capacity)],
+            vec![variant(model_name, config.capacity.clone())],
             &config,
         )
         .await?;
@@ -411,10 +277,14 @@ impl Model {
     /// [`Model::deploy`] to an asynchronous endpoint, returning an [`AsyncPredictor`]. Without
     /// an `async_inference_config` in `config`, the default one is used (paths chosen as
     /// the Python SDK does).
-    pub async fn deploy_async(&self, mut config: DeployConfig) -> Result<AsyncPredictor> {
-        config
-            .async_inference_config
-            .get_or_insert_with(AsyncInferenceConfig::default);
+    pub async fn deploy_async(&self, config: DeployConfig) -> Result<AsyncPredictor> {
+        let config = match config.async_inference_config() {
+            Some(_) => config,
+            None => config
+                .to_builder()
+                .async_inference_config(AsyncInferenceConfig::default())
+                .build()?,
+        };
         Ok(AsyncPredictor::new(self.deploy(config).await?))
     }
 
@@ -469,7 +339,7 @@ pub async fn deploy_variants(
     config: &DeployConfig,
 ) -> Result<EndpointDescription> {
     let backend = session.backend();
-    let async_inference_config = match &config.async_inference_config {
+    let async_inference_config = match config.async_inference_config() {
         None => None,
         Some(a) => {
             let bucket = session.default_bucket().await?;
@@ -489,21 +359,21 @@ pub async fn deploy_variants(
             endpoint_config_name: endpoint_name.to_string(),
             production_variants: variants,
             async_inference_config,
-            tags: config.tags.clone(),
+            tags: config.tags().to_vec(),
         })
         .await?;
     let created = backend
         .create_endpoint(EndpointSpec {
             endpoint_name: endpoint_name.to_string(),
             endpoint_config_name: endpoint_name.to_string(),
-            tags: config.tags.clone(),
+            tags: config.tags().to_vec(),
         })
         .await?;
-    if !config.wait {
+    if !config.wait() {
         return Ok(created);
     }
     let d = session
-        .wait_for_endpoint(endpoint_name, &config.wait_config)
+        .wait_for_endpoint(endpoint_name, config.wait_config())
         .await?;
     endpoint_ready(d)
 }

@@ -110,10 +110,10 @@ impl<S, D> AsyncPredictor<S, D> {
         self.predictor.describe_endpoint().await
     }
 
-    /// Deletes the endpoint (and its config when `delete_config`). Queued requests end
+    /// Deletes the endpoint (and its config with [`DeleteEndpoint::AndConfig`](crate::DeleteEndpoint)). Queued requests end
     /// explicitly: each gets its result or its failure object.
-    pub async fn delete_endpoint(&self, delete_config: bool) -> Result<()> {
-        self.predictor.delete_endpoint(delete_config).await
+    pub async fn delete_endpoint(&self, what: crate::DeleteEndpoint) -> Result<()> {
+        self.predictor.delete_endpoint(what).await
     }
 
     /// Deletes the endpoint's models.

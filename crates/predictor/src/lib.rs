@@ -13,4 +13,4 @@ pub use codecs::{
     JsonDeserializer, JsonLinesDeserializer, JsonLinesSerializer, JsonSerializer, NpyArray,
     NpyData, NumpyDeserializer, NumpySerializer, Serializer, StringDeserializer,
 };
-pub use predictor::{InvokeOptions, Predictor};
+pub use predictor::{DeleteEndpoint, InvokeOptions, Predictor};

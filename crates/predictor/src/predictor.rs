@@ -7,6 +7,7 @@ use crate::codecs::{BytesDeserializer, Deserializer, IdentitySerializer, Seriali
 
 /// Per-call settings of an invocation (the Python SDK's `predict(..., custom_attributes=...,
 /// target_variant=..., inference_id=...)`).
+#[must_use]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct InvokeOptions {
@@ -57,6 +58,18 @@ impl InvokeOptions {
         self.accept = Some(v.into());
         self
     }
+}
+
+/// What [`Predictor::delete_endpoint`] deletes besides the endpoint (the Python SDK's
+/// `delete_endpoint_config` argument).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum DeleteEndpoint {
+    /// The endpoint and its endpoint config (the Python SDK's default).
+    #[default]
+    AndConfig,
+    /// The endpoint only: its endpoint config stays, to be served again.
+    KeepConfig,
 }
 
 /// Makes real-time predictions against an endpoint (the Python SDK's `Predictor`).
@@ -184,11 +197,11 @@ impl<S, D> Predictor<S, D> {
             .await
     }
 
-    /// Deletes the endpoint, and its endpoint config when `delete_config` (the Python SDK's
-    /// default is true).
-    pub async fn delete_endpoint(&self, delete_config: bool) -> Result<()> {
+    /// Deletes the endpoint, and its endpoint config with [`DeleteEndpoint::AndConfig`] (the
+    /// Python SDK's default).
+    pub async fn delete_endpoint(&self, what: DeleteEndpoint) -> Result<()> {
         let backend = self.session.backend();
-        let config = if delete_config {
+        let config = if what == DeleteEndpoint::AndConfig {
             Some(
                 backend
                     .describe_endpoint(&self.endpoint_name)

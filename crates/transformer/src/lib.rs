@@ -18,6 +18,7 @@ const PROCESSABLE: &[&str] = &["text/csv", "application/json", "application/json
 const PAYLOAD_LIMIT_MB: u32 = 100;
 
 /// Arguments of [`Transformer::transform`] (the Python SDK's `transform(...)` keywords).
+#[must_use]
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct TransformArgs {
@@ -198,6 +199,7 @@ impl TransformJob {
 }
 
 /// Builds a [`Transformer`]; [`TransformerBuilder::build`] validates.
+#[must_use]
 #[derive(Debug, Clone, Default)]
 pub struct TransformerBuilder {
     model_name: Option<String>,

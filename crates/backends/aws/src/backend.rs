@@ -9,9 +9,7 @@ use aws_sdk_sagemaker::types as sm;
 use aws_smithy_types::DateTime;
 use sagemaker_core::error::context;
 use sagemaker_core::spec::*;
-use sagemaker_core::{
-    ArtifactStore, Backend, Capability, Error, ErrorKind, Result, StorageUri, names,
-};
+use sagemaker_core::{ArtifactStore, Backend, Capability, Error, ErrorKind, Result, StorageUri};
 use tokio::sync::OnceCell;
 
 use crate::error::map;
@@ -137,20 +135,12 @@ impl AwsBackend {
 
     /// Checks a training job's name and storage URIs and returns its expanded role.
     async fn checked_training_role(&self, spec: &TrainingJobSpec) -> Result<String> {
-        self.check_name("training job", &spec.training_job_name)?;
         for c in &spec.input_data_config {
             s3_uri(&c.data_source.s3_data_source.s3_uri)?;
         }
         s3_uri(&spec.output_data_config.s3_output_path)?;
         self.expand_role(spec.role_arn.as_deref(), "a training job")
             .await
-    }
-
-    fn check_name(&self, what: &str, name: &str) -> Result<()> {
-        names::validate_name(what, name).map_err(|e| {
-            Error::new(ErrorKind::Validation, e.message().to_string())
-                .with_context(context::RESOURCE, name)
-        })
     }
 }
 
@@ -933,7 +923,6 @@ impl Backend for AwsBackend {
     }
 
     async fn create_model(&self, spec: ModelSpec) -> Result<ModelDescription> {
-        self.check_name("model", &spec.model_name)?;
         let role = self
             .expand_role(spec.execution_role_arn.as_deref(), "a model")
             .await?;
@@ -1011,7 +1000,6 @@ impl Backend for AwsBackend {
         &self,
         spec: EndpointConfigSpec,
     ) -> Result<EndpointConfigDescription> {
-        self.check_name("endpoint config", &spec.endpoint_config_name)?;
         let out = self
             .c
             .sagemaker
@@ -1095,7 +1083,6 @@ impl Backend for AwsBackend {
     }
 
     async fn create_endpoint(&self, spec: EndpointSpec) -> Result<EndpointDescription> {
-        self.check_name("endpoint", &spec.endpoint_name)?;
         let out = self
             .c
             .sagemaker
@@ -1224,7 +1211,6 @@ impl Backend for AwsBackend {
         &self,
         request: InvokeEndpointAsyncRequest,
     ) -> Result<InvokeEndpointAsyncResponse> {
-        request.validate()?;
         let name = request.endpoint_name.clone();
         let out = self
             .c
@@ -1252,7 +1238,6 @@ impl Backend for AwsBackend {
         &self,
         spec: TransformJobSpec,
     ) -> Result<TransformJobDescription> {
-        self.check_name("transform job", &spec.transform_job_name)?;
         let input = &spec.transform_input;
         let output = &spec.transform_output;
         let dp = spec.data_processing.as_ref().map(|d| {

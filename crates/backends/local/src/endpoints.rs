@@ -22,8 +22,6 @@ use crate::{Inner, LOCAL_ACCOUNT, lock};
 
 /// SageMaker's limit on an `InvokeEndpoint` payload: 6 MB.
 pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
-/// The longest `X-Amzn-SageMaker-Custom-Attributes` value SageMaker accepts.
-pub const MAX_CUSTOM_ATTRIBUTES: usize = 1024;
 
 fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
@@ -165,7 +163,6 @@ impl Inner {
     }
 
     pub(crate) fn create_model(&self, spec: ModelSpec) -> Result<ModelDescription> {
-        names::validate_name("model", &spec.model_name)?;
         self.container_for(&spec.primary_container.image)?;
         if let Some(uri) = &spec.primary_container.model_data_url {
             let path = self.store.path_of(uri)?;
@@ -226,72 +223,12 @@ impl Inner {
         &self,
         spec: EndpointConfigSpec,
     ) -> Result<EndpointConfigDescription> {
-        names::validate_name("endpoint config", &spec.endpoint_config_name)?;
-        if spec.production_variants.is_empty() {
-            return Err(Error::new(
-                ErrorKind::Validation,
-                "an endpoint config needs at least one production variant",
-            ));
-        }
-        let mut seen = std::collections::BTreeSet::new();
+        // SageMaker's rules were checked by the session's front (`EndpointConfigSpec::validate`);
+        // what is left is the local backend's own: models and paths that exist here.
         for v in &spec.production_variants {
-            names::validate_name("variant", &v.variant_name)?;
-            if !seen.insert(&v.variant_name) {
-                return Err(Error::new(
-                    ErrorKind::Validation,
-                    format!("variant '{}' is given twice", v.variant_name),
-                ));
-            }
-            if !(v.initial_variant_weight >= 0.0 && v.initial_variant_weight.is_finite()) {
-                return Err(Error::new(
-                    ErrorKind::Validation,
-                    format!(
-                        "variant '{}': InitialVariantWeight must be a number >= 0",
-                        v.variant_name
-                    ),
-                ));
-            }
-            if v.initial_instance_count == Some(0) {
-                return Err(Error::new(
-                    ErrorKind::Validation,
-                    format!(
-                        "variant '{}': InitialInstanceCount must be at least 1",
-                        v.variant_name
-                    ),
-                ));
-            }
-            if let Some(sc) = &v.serverless_config {
-                sc.validate()
-                    .map_err(|e| e.prefixed(format!("variant '{}'", v.variant_name)))?;
-                if v.instance_type.is_some() || v.initial_instance_count.is_some() {
-                    return Err(Error::new(
-                        ErrorKind::Validation,
-                        format!(
-                            "variant '{}': give either ServerlessConfig or InstanceType and InitialInstanceCount, not both",
-                            v.variant_name
-                        ),
-                    ));
-                }
-            }
             self.describe_model(&v.model_name)?;
         }
-        let serverless = spec
-            .production_variants
-            .iter()
-            .any(|v| v.serverless_config.is_some());
-        if serverless && spec.production_variants.len() > 1 {
-            return Err(Error::new(
-                ErrorKind::Validation,
-                "a serverless endpoint config has exactly one production variant",
-            ));
-        }
         if let Some(a) = &spec.async_inference_config {
-            if serverless {
-                return Err(Error::new(
-                    ErrorKind::Validation,
-                    "AsyncInferenceConfig is not supported with serverless variants (ServerlessConfig)",
-                ));
-            }
             let Some(out) = &a.output_config.s3_output_path else {
                 return Err(Error::new(
                     ErrorKind::Validation,
@@ -302,28 +239,6 @@ impl Inner {
             if let Some(f) = &a.output_config.s3_failure_path {
                 self.store.path_of(f)?;
             }
-            if let Some(n) = a
-                .client_config
-                .and_then(|c| c.max_concurrent_invocations_per_instance)
-                && !(1..=1000).contains(&n)
-            {
-                return Err(Error::new(
-                    ErrorKind::Validation,
-                    format!(
-                        "AsyncInferenceConfig.ClientConfig.MaxConcurrentInvocationsPerInstance is {n}; it must be from 1 to 1000"
-                    ),
-                ));
-            }
-        }
-        if spec
-            .production_variants
-            .iter()
-            .all(|v| v.initial_variant_weight == 0.0)
-        {
-            return Err(Error::new(
-                ErrorKind::Validation,
-                "at least one variant needs a weight above 0",
-            ));
         }
         let d = EndpointConfigDescription::new(
             spec.endpoint_config_name.clone(),
@@ -400,7 +315,6 @@ impl Inner {
         spec: EndpointSpec,
     ) -> Result<EndpointDescription> {
         let name = spec.endpoint_name.clone();
-        names::validate_name("endpoint", &name)?;
         let config = self.describe_endpoint_config(&spec.endpoint_config_name)?;
         let dir = self.endpoint_dir(&name);
         std::fs::create_dir_all(dir_of(&self.root, "endpoints"))
@@ -716,7 +630,9 @@ impl Inner {
         &self,
         request: InvokeEndpointAsyncRequest,
     ) -> Result<InvokeEndpointAsyncResponse> {
-        request.validate()?;
+        // The HTTP server calls this directly, so the runtime API's own limits are checked here
+        // too (a session's front already checked them).
+        request.validate_limits()?;
         if let Some(attrs) = &request.custom_attributes {
             validate_custom_attributes(attrs)?;
         }
@@ -940,32 +856,6 @@ fn not_found_as_validation(e: Error, what: &str, name: &str) -> Error {
     } else {
         e
     }
-}
-
-/// Custom attributes must be visible ASCII and at most 1 024 characters: anything else
-/// cannot travel in an HTTP header, and the AWS SDKs fail to parse it back.
-pub(crate) fn validate_custom_attributes(attrs: &str) -> Result<()> {
-    if attrs.len() > MAX_CUSTOM_ATTRIBUTES {
-        return Err(Error::new(
-            ErrorKind::Validation,
-            format!(
-                "CustomAttributes is {} characters long; the limit is {MAX_CUSTOM_ATTRIBUTES}",
-                attrs.len()
-            ),
-        ));
-    }
-    if let Some((i, c)) = attrs
-        .char_indices()
-        .find(|(_, c)| !(c.is_ascii_graphic() || *c == ' '))
-    {
-        return Err(Error::new(
-            ErrorKind::Validation,
-            format!(
-                "CustomAttributes has a character that is not visible ASCII ({c:?} at position {i})"
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// The live endpoints of a backend.

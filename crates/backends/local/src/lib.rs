@@ -43,7 +43,8 @@ pub use async_inference::{
     ASYNC_MAX_PAYLOAD_BYTES, AsyncInvocationStatus, AsyncNotification,
     DEFAULT_MAX_CONCURRENT_INVOCATIONS_PER_INSTANCE,
 };
-pub use endpoints::{MAX_CUSTOM_ATTRIBUTES, MAX_PAYLOAD_BYTES};
+pub use endpoints::MAX_PAYLOAD_BYTES;
+pub use sagemaker_core::spec::MAX_CUSTOM_ATTRIBUTES;
 pub use serverless::{DEFAULT_SERVERLESS_IDLE_TIMEOUT, SERVERLESS_MAX_PAYLOAD_BYTES};
 pub use store::LocalStore;
 

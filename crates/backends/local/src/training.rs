@@ -12,7 +12,7 @@ use sagemaker_core::container::{
     Container, ContainerErrorKind, TrainingEnv, TrainingPaths, TrainingReporter,
 };
 use sagemaker_core::spec::*;
-use sagemaker_core::{Error, ErrorKind, Result, StorageUri, artifact, names};
+use sagemaker_core::{Error, ErrorKind, Result, StorageUri, artifact};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -197,7 +197,6 @@ impl Inner {
         spec: TrainingJobSpec,
     ) -> Result<TrainingJobDescription> {
         let name = spec.training_job_name.clone();
-        names::validate_name("training job", &name)?;
         let container = self.container_for(&spec.algorithm_specification.training_image)?;
         metric_regexes(&spec)?;
         if spec.resource_config.instance_count != 1 {
@@ -221,16 +220,8 @@ impl Inner {
         {
             return Err(Error::unsupported("local", "Pipe input mode"));
         }
-        let mut seen = std::collections::BTreeSet::new();
         let mut channel_files = Vec::new();
         for channel in &spec.input_data_config {
-            if !seen.insert(channel.channel_name.as_str()) {
-                return Err(Error::new(
-                    ErrorKind::Validation,
-                    format!("channel '{}' is given twice", channel.channel_name),
-                ));
-            }
-            validate_channel_name(&channel.channel_name)?;
             channel_files.push((channel.channel_name.clone(), self.channel_files(channel)?));
         }
         self.store
@@ -631,27 +622,6 @@ fn metric_regexes(spec: &TrainingJobSpec) -> Result<Vec<(String, regex::Regex)>>
         .collect()
 }
 
-/// `ChannelName` as SageMaker accepts it: 1 to 64 of `[A-Za-z0-9._-]` (the Python SDK's
-/// remote functions use `sm_rf_user_ws`, so underscores must pass).
-fn validate_channel_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::new(
-            ErrorKind::Validation,
-            format!(
-                "invalid channel name '{name}': it must be 1 to 64 characters of [A-Za-z0-9._-]"
-            ),
-        )
-        .with_context(sagemaker_core::error::context::RESOURCE, name))
-    }
-}
-
 fn not_in_progress(name: &str, status: TrainingJobStatus) -> Error {
     Error::new(
         ErrorKind::Validation,
@@ -840,19 +810,6 @@ impl JobLog {
         match metrics.iter_mut().find(|x| x.metric_name == name) {
             Some(existing) => *existing = m,
             None => metrics.push(m),
-        }
-    }
-}
-
-#[cfg(test)]
-mod channel_name_tests {
-    #[test]
-    fn channel_names_follow_sagemaker() {
-        for ok in ["training", "sm_rf_user_ws", "a.b-c_d", &"x".repeat(64)] {
-            super::validate_channel_name(ok).unwrap();
-        }
-        for bad in ["", "a b", "a/b", &"x".repeat(65)] {
-            assert!(super::validate_channel_name(bad).is_err(), "{bad:?}");
         }
     }
 }

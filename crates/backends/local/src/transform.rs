@@ -16,7 +16,7 @@ use sagemaker_core::container::{Handler, InvocationRequest, ServingEnv};
 use sagemaker_core::error::context;
 use sagemaker_core::jsonpath::{JsonPath, join_json};
 use sagemaker_core::spec::*;
-use sagemaker_core::{Error, ErrorKind, Result, StorageUri, names};
+use sagemaker_core::{Error, ErrorKind, Result, StorageUri};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -179,7 +179,6 @@ impl Inner {
         spec: TransformJobSpec,
     ) -> Result<TransformJobDescription> {
         let name = spec.transform_job_name.clone();
-        names::validate_name("transform job", &name)?;
         let model = self.describe_model(&spec.model_name)?;
         let container = self.container_for(&model.primary_container.image)?;
         let inputs = self.transform_inputs(&spec.transform_input.data_source.s3_data_source)?;
@@ -218,14 +217,6 @@ impl Inner {
             }
             None => None,
         };
-        if let Some(p) = spec.max_payload_in_mb
-            && p > 100
-        {
-            return Err(Error::new(
-                ErrorKind::Validation,
-                format!("MaxPayloadInMB {p} is above 100"),
-            ));
-        }
         let dir = job_dir(&self.root, &name);
         std::fs::create_dir_all(self.root.join("transform-jobs"))
             .map_err(|e| Error::io(&self.root, e))?;

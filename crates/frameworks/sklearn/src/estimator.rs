@@ -4,15 +4,18 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use sagemaker_core::{Error, Result, Session};
-use sagemaker_estimator::{Estimator, HyperparameterEncoding, ScriptMode};
+use sagemaker_estimator::{Estimator, Framework, HyperparameterEncoding, ScriptMode};
+use sagemaker_predictor::Predictor;
 use serde_json::Value;
 
 use crate::bundle;
 use crate::image_uris::{self, ImageScope};
 use crate::params::{self, Algorithm};
+use crate::serving::{SKLearnPredictor, sklearn_predictor};
 
-/// The scikit-learn estimator (the Python SDK's `sagemaker.sklearn.SKLearn`): a generic
-/// [`Estimator`] with the scikit-learn image, JSON-encoded hyperparameters and script mode.
+/// The scikit-learn estimator (the Python SDK's `sagemaker.sklearn.SKLearn`): an
+/// [`Estimator<SKLearn>`](Estimator) with the scikit-learn image, JSON-encoded hyperparameters
+/// and script mode, whose `deploy` returns an [`SKLearnPredictor`] (string-safe codecs).
 ///
 /// The entry point is a built-in algorithm named after its scikit-learn estimator
 /// (`LogisticRegression`, `RandomForestClassifier`, ... see [`Algorithm`]), which every
@@ -59,7 +62,16 @@ impl SKLearn {
     }
 }
 
+impl Framework for SKLearn {
+    type Predictor = SKLearnPredictor;
+
+    fn predictor(predictor: Predictor) -> SKLearnPredictor {
+        sklearn_predictor(predictor)
+    }
+}
+
 /// Builds an `SKLearn` estimator; [`SKLearnBuilder::build`] validates as the Python SDK does.
+#[must_use]
 #[derive(Debug, Clone, Default)]
 pub struct SKLearnBuilder {
     entry_point: Option<String>,
@@ -189,7 +201,7 @@ impl SKLearnBuilder {
     }
 
     /// Validates and builds the [`Estimator`].
-    pub fn build(self) -> Result<Estimator> {
+    pub fn build(self) -> Result<Estimator<SKLearn>> {
         let session = self.session.ok_or_else(|| {
             Error::invalid_config("session", "required (e.g. LocalSession::new()?)")
         })?;
@@ -291,5 +303,6 @@ impl SKLearnBuilder {
             .script_mode(script)
             .session(session)
             .build()
+            .map(Estimator::with_framework)
     }
 }

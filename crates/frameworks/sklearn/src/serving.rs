@@ -90,6 +90,7 @@ impl SKLearnModel {
 }
 
 /// Builds an [`SKLearnModel`]; [`SKLearnModelBuilder::build`] validates.
+#[must_use]
 #[derive(Debug, Clone, Default)]
 pub struct SKLearnModelBuilder {
     model_data: Option<String>,

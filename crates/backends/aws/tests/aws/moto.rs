@@ -13,6 +13,7 @@ use sagemaker_core::testkit::{self, Profile};
 use sagemaker_core::{ErrorKind, Session, StorageUri, WaitConfig, names};
 use sagemaker_estimator::{Estimator, FitOptions};
 use sagemaker_model::DeployConfig;
+use sagemaker_predictor::DeleteEndpoint;
 use sagemaker_sklearn::{SKLearn, sklearn_predictor};
 use sagemaker_transformer::{TransformArgs, TransformerBuilder};
 
@@ -242,9 +243,13 @@ async fn the_sklearn_flow_runs_on_moto() {
     let predictor = sklearn_predictor(
         estimator
             .deploy(
-                DeployConfig::new(1, "ml.m5.large")
+                DeployConfig::builder()
+                    .initial_instance_count(1)
+                    .instance_type("ml.m5.large")
                     .endpoint_name(endpoint.clone())
-                    .wait_config(fast()),
+                    .wait_config(fast())
+                    .build()
+                    .unwrap(),
             )
             .await
             .unwrap(),
@@ -321,7 +326,10 @@ async fn the_sklearn_flow_runs_on_moto() {
     );
 
     predictor.delete_model().await.unwrap();
-    predictor.delete_endpoint(true).await.unwrap();
+    predictor
+        .delete_endpoint(DeleteEndpoint::AndConfig)
+        .await
+        .unwrap();
     assert!(
         !session
             .backend()
@@ -361,15 +369,18 @@ async fn serverless_and_async_endpoints_on_moto() {
     let serverless = names::name_from_base("moto-serverless");
     let predictor = model(&serverless)
         .deploy(
-            DeployConfig::serverless(
-                ServerlessInferenceConfig::builder()
-                    .memory_size_in_mb(3072)
-                    .max_concurrency(7)
-                    .build()
-                    .unwrap(),
-            )
-            .endpoint_name(serverless.clone())
-            .wait_config(fast()),
+            DeployConfig::builder()
+                .serverless_inference_config(
+                    ServerlessInferenceConfig::builder()
+                        .memory_size_in_mb(3072)
+                        .max_concurrency(7)
+                        .build()
+                        .unwrap(),
+                )
+                .endpoint_name(serverless.clone())
+                .wait_config(fast())
+                .build()
+                .unwrap(),
         )
         .await
         .unwrap();
@@ -384,14 +395,19 @@ async fn serverless_and_async_endpoints_on_moto() {
     let sc = v.serverless_config.expect("ServerlessConfig round-trips");
     assert_eq!((sc.memory_size_in_mb, sc.max_concurrency), (3072, 7));
     predictor.delete_model().await.unwrap();
-    predictor.delete_endpoint(true).await.unwrap();
+    predictor
+        .delete_endpoint(DeleteEndpoint::AndConfig)
+        .await
+        .unwrap();
 
     // Asynchronous: the config round-trips; predict_async uploads the payload, invokes, and
     // get_result polls S3 for the output or failure object moto writes.
     let name = names::name_from_base("moto-async");
     let predictor = model(&name)
         .deploy_async(
-            DeployConfig::new(1, "ml.m5.large")
+            DeployConfig::builder()
+                .initial_instance_count(1)
+                .instance_type("ml.m5.large")
                 .endpoint_name(name.clone())
                 .async_inference_config(
                     AsyncInferenceConfig::builder()
@@ -401,7 +417,9 @@ async fn serverless_and_async_endpoints_on_moto() {
                         .build()
                         .unwrap(),
                 )
-                .wait_config(fast()),
+                .wait_config(fast())
+                .build()
+                .unwrap(),
         )
         .await
         .unwrap();
@@ -443,7 +461,10 @@ async fn serverless_and_async_endpoints_on_moto() {
     assert_eq!(e.kind(), ErrorKind::ModelError, "{e}");
     assert!(e.to_string().contains("bad row 3"), "{e}");
     predictor.delete_model().await.unwrap();
-    predictor.delete_endpoint(true).await.unwrap();
+    predictor
+        .delete_endpoint(DeleteEndpoint::AndConfig)
+        .await
+        .unwrap();
 }
 
 /// A `#[remote]` call against moto, as far as moto goes: the arguments and the binary are

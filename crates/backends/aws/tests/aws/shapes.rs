@@ -178,7 +178,7 @@ fn training_job(
         .build()
 }
 
-fn iris_estimator(session: Session) -> Estimator {
+fn iris_estimator(session: Session) -> Estimator<SKLearn> {
     SKLearn::builder()
         .entry_point("LogisticRegression")
         .framework_version("1.2-1")
@@ -640,9 +640,13 @@ async fn deploy_sends_create_model_endpoint_config_and_endpoint() {
     .unwrap();
     let predictor = estimator
         .deploy(
-            DeployConfig::new(1, "ml.m5.large")
+            DeployConfig::builder()
+                .initial_instance_count(1)
+                .instance_type("ml.m5.large")
                 .endpoint_name("ep")
-                .wait_config(WaitConfig::default().poll_interval(Duration::from_millis(1))),
+                .wait_config(WaitConfig::default().poll_interval(Duration::from_millis(1)))
+                .build()
+                .unwrap(),
         )
         .await
         .unwrap();

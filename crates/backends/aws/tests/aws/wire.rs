@@ -37,9 +37,13 @@ async fn the_rust_aws_sdk_parses_the_local_runtime_server() {
     estimator.fit(train.to_string()).await.unwrap();
     estimator
         .deploy(
-            DeployConfig::new(1, "ml.m5.large")
+            DeployConfig::builder()
+                .initial_instance_count(1)
+                .instance_type("ml.m5.large")
                 .endpoint_name("wire-iris")
-                .wait_config(WaitConfig::default().poll_interval(Duration::from_millis(10))),
+                .wait_config(WaitConfig::default().poll_interval(Duration::from_millis(10)))
+                .build()
+                .unwrap(),
         )
         .await
         .unwrap();
