@@ -18,7 +18,6 @@ use std::time::{Duration, Instant};
 
 use sagemaker::Predictor;
 use sagemaker::model::DeployConfig;
-use sagemaker::prelude::*;
 use sagemaker::spec::InvokeEndpointRequest;
 use sagemaker_test_support::http::HttpClient;
 use sagemaker_test_support::load::{Load, post_request};
