@@ -6,21 +6,23 @@
 //! Markdown table of every figure next to its goal (`perf-anchors.md` §3, "Serving").
 //!
 //! The server runs on a 2-worker tokio runtime (the anchor's shape: 2 vCPUs). The load
-//! generator runs on its own OS thread with a current-thread runtime, one task per
-//! connection: write the request, read the head up to `\r\n\r\n`, read `Content-Length`
-//! bytes, repeat. Each run connects, warms up for `WARMUP`, then records every request that
-//! starts and ends inside the next `RUN`. Non-200 answers and connection failures count as
-//! errors. If `wrk` is on `PATH`, `wrk -t1 -c16 -d10s` runs too, as a cross-check.
+//! generator is the workspace's one (`sagemaker_test_support::load`): its own OS thread with
+//! a current-thread runtime, one task per keep-alive connection. Each run connects, warms up
+//! for `WARMUP`, then records every request that starts and ends inside the next `RUN`.
+//! Non-2xx answers and connection failures count as errors. If `wrk` is on `PATH`,
+//! `wrk -t1 -c16 -d10s` runs too, as a cross-check.
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use sagemaker::DeleteEndpoint;
 use sagemaker::Predictor;
 use sagemaker::model::DeployConfig;
-use sagemaker::prelude::*;
 use sagemaker::spec::InvokeEndpointRequest;
-use tokio::net::TcpStream;
+use sagemaker_test_support::http::HttpClient;
+use sagemaker_test_support::load::{Load, post_request};
+use sagemaker_test_support::{iris_csv, iris_logistic, iris_rows, session, upload};
 
 /// Warm-up of each load run, not recorded.
 const WARMUP: Duration = Duration::from_secs(1);
@@ -40,29 +42,6 @@ const FRESH_DEPLOYS: usize = 5;
 /// Endpoints deployed to measure the memory of one.
 const MEMORY_DEPLOYS: usize = 10;
 const INSTANCE_TYPE: &str = "ml.m5.large";
-
-fn iris_csv() -> String {
-    let iris = smartcore::dataset::iris::load_dataset();
-    let mut out = String::from("sepal_length,sepal_width,petal_length,petal_width,species\n");
-    for (i, row) in iris.data.chunks(4).enumerate() {
-        let species = &iris.target_names[iris.target[i] as usize];
-        out.push_str(&format!(
-            "{},{},{},{},{species}\n",
-            row[0], row[1], row[2], row[3]
-        ));
-    }
-    out
-}
-
-/// The first `n` iris rows, features only, no header (`rows100.csv` of the anchors).
-fn iris_rows(n: usize) -> String {
-    let iris = smartcore::dataset::iris::load_dataset();
-    let mut out = String::new();
-    for row in iris.data.chunks(4).take(n) {
-        out.push_str(&format!("{},{},{},{}\n", row[0], row[1], row[2], row[3]));
-    }
-    out
-}
 
 fn rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -131,15 +110,6 @@ fn median(values: &mut [f64]) -> f64 {
     values[values.len() / 2]
 }
 
-/// The `q` quantile (0..=1) of sorted nanosecond latencies, in milliseconds.
-fn quantile_ms(sorted_ns: &[u64], q: f64) -> f64 {
-    if sorted_ns.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted_ns.len() as f64 * q).ceil() as usize).clamp(1, sorted_ns.len()) - 1;
-    sorted_ns[i] as f64 / 1e6
-}
-
 // ---- the load generator -------------------------------------------------------------------
 
 /// One load run's outcome.
@@ -154,202 +124,29 @@ struct RunResult {
     others_cores: Option<f64>,
 }
 
-/// What one connection recorded.
-#[derive(Default)]
-struct ConnStats {
-    latencies_ns: Vec<u64>,
-    errors: u64,
-}
-
-/// Writes all of `bytes` with readiness + `try_write` (tokio's `net` feature only).
-async fn write_all(stream: &TcpStream, mut bytes: &[u8]) -> std::io::Result<()> {
-    while !bytes.is_empty() {
-        stream.writable().await?;
-        match stream.try_write(bytes) {
-            Ok(n) => bytes = &bytes[n..],
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
-}
-
-/// Reads more bytes into `buf[*filled..]`, growing it when full. Fails on EOF.
-async fn read_more(
-    stream: &TcpStream,
-    buf: &mut Vec<u8>,
-    filled: &mut usize,
-) -> std::io::Result<()> {
-    if *filled == buf.len() {
-        buf.resize(buf.len() * 2, 0);
-    }
-    loop {
-        stream.readable().await?;
-        match stream.try_read(&mut buf[*filled..]) {
-            Ok(0) => {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    "the server closed the connection",
-                ));
-            }
-            Ok(n) => {
-                *filled += n;
-                return Ok(());
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-fn find_head_end(bytes: &[u8]) -> Option<usize> {
-    bytes
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|i| i + 4)
-}
-
-/// Reads one response: returns its status. Bytes past it (none without pipelining) are kept.
-async fn read_response(
-    stream: &TcpStream,
-    buf: &mut Vec<u8>,
-    filled: &mut usize,
-) -> std::io::Result<u16> {
-    let head_end = loop {
-        if let Some(end) = find_head_end(&buf[..*filled]) {
-            break end;
-        }
-        read_more(stream, buf, filled).await?;
-    };
-    let invalid =
-        |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string());
-    let head = std::str::from_utf8(&buf[..head_end])
-        .map_err(|_| invalid("the response head is not UTF-8"))?;
-    let mut lines = head.split("\r\n");
-    let status: u16 = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| invalid("no status line"))?;
-    let length: usize = lines
-        .find_map(|l| {
-            let (name, value) = l.split_once(':')?;
-            if name.eq_ignore_ascii_case("content-length") {
-                value.trim().parse().ok()
-            } else {
-                None
-            }
-        })
-        .ok_or_else(|| invalid("no Content-Length (chunked answers are not supported)"))?;
-    let total = head_end + length;
-    while *filled < total {
-        if buf.len() < total {
-            buf.resize(total.next_power_of_two(), 0);
-        }
-        read_more(stream, buf, filled).await?;
-    }
-    buf.copy_within(total..*filled, 0);
-    *filled -= total;
-    Ok(status)
-}
-
-/// One keep-alive connection: requests back to back until `end`; records those that start
-/// at or after `record_from`. Reconnects after a failure (counted as an error).
-async fn connection(
-    addr: SocketAddr,
-    request: std::sync::Arc<Vec<u8>>,
-    record_from: Instant,
-    end: Instant,
-) -> ConnStats {
-    let mut stats = ConnStats::default();
-    let mut buf = vec![0u8; 16 * 1024];
-    'connect: while Instant::now() < end {
-        let stream = match TcpStream::connect(addr).await {
-            Ok(s) => s,
-            Err(_) => {
-                stats.errors += 1;
-                tokio::time::sleep(Duration::from_millis(10)).await;
-                continue;
-            }
-        };
-        let _ = stream.set_nodelay(true);
-        let mut filled = 0;
-        loop {
-            let start = Instant::now();
-            if start >= end {
-                break 'connect;
-            }
-            let outcome = match write_all(&stream, &request).await {
-                Ok(()) => read_response(&stream, &mut buf, &mut filled).await,
-                Err(e) => Err(e),
-            };
-            let done = Instant::now();
-            let recorded = start >= record_from && done <= end;
-            match outcome {
-                Ok(200) if recorded => stats.latencies_ns.push((done - start).as_nanos() as u64),
-                Ok(200) => {}
-                Ok(_) => {
-                    if recorded {
-                        stats.errors += 1;
-                    }
-                }
-                Err(_) => {
-                    if recorded {
-                        stats.errors += 1;
-                    }
-                    continue 'connect;
-                }
-            }
-        }
-    }
-    stats
-}
-
-/// A load run on its own OS thread and current-thread runtime: `conns` connections, `WARMUP`
-/// then `RUN`.
+/// A load run with the shared generator: `conns` connections, `WARMUP` then `RUN`.
 fn load_run(addr: SocketAddr, request: &[u8], conns: usize) -> RunResult {
-    let request = std::sync::Arc::new(request.to_vec());
-    std::thread::Builder::new()
-        .name("load-generator".into())
-        .spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a current-thread runtime for the load generator");
-            rt.block_on(async move {
-                let record_from = Instant::now() + WARMUP;
-                let end = record_from + RUN;
-                let tasks: Vec<_> = (0..conns)
-                    .map(|_| tokio::spawn(connection(addr, request.clone(), record_from, end)))
-                    .collect();
-                let mut latencies = Vec::new();
-                let mut errors = 0;
-                for t in tasks {
-                    let s = t.await.expect("a connection task panicked");
-                    latencies.extend(s.latencies_ns);
-                    errors += s.errors;
-                }
-                latencies.sort_unstable();
-                RunResult {
-                    rps: latencies.len() as f64 / RUN.as_secs_f64(),
-                    p50_ms: quantile_ms(&latencies, 0.50),
-                    p99_ms: quantile_ms(&latencies, 0.99),
-                    errors,
-                    others_cores: None,
-                }
-            })
-        })
-        .expect("spawning the load generator")
-        .join()
-        .expect("the load generator panicked")
+    let r = Load::new(addr, request.to_vec())
+        .connections(conns)
+        .warmup(WARMUP)
+        .duration(RUN)
+        .run();
+    RunResult {
+        rps: r.rps(),
+        p50_ms: r.p50_ms(),
+        p99_ms: r.p99_ms(),
+        errors: r.errors,
+        others_cores: None,
+    }
 }
 
 fn http_request(addr: SocketAddr, endpoint: &str, body: &str) -> Vec<u8> {
-    format!(
-        "POST /endpoints/{endpoint}/invocations HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/csv\r\nAccept: text/csv\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
+    post_request(
+        &addr.to_string(),
+        &format!("/endpoints/{endpoint}/invocations"),
+        &[("Content-Type", "text/csv"), ("Accept", "text/csv")],
+        body.as_bytes(),
     )
-    .into_bytes()
 }
 
 /// A scenario: `RUNS` runs, each printed; returns the median run by req/s.
@@ -381,20 +178,16 @@ fn scenario(label: &str, addr: SocketAddr, request: &[u8], conns: usize) -> RunR
     median
 }
 
-/// One request on a fresh connection (`Connection: close`), blocking: the status line and
-/// body, to show what the load runs are getting.
-fn sample_answer(addr: SocketAddr, endpoint: &str, body: &str) -> std::io::Result<String> {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(addr)?;
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let request = String::from_utf8(http_request(addr, endpoint, body)).expect("ASCII");
-    let request = request.replacen("\r\n\r\n", "\r\nConnection: close\r\n\r\n", 1);
-    stream.write_all(request.as_bytes())?;
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer)?;
-    let status = answer.lines().next().unwrap_or_default().to_string();
-    let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    Ok(format!("{status}, body {body:?}"))
+/// One request on a fresh connection, blocking: the status and body, to show what the load
+/// runs are getting.
+fn sample_answer(addr: SocketAddr, endpoint: &str, body: &str) -> String {
+    let headers = [("Content-Type", "text/csv"), ("Accept", "text/csv")];
+    let r = HttpClient::new(addr.to_string()).post_blocking(
+        &format!("/endpoints/{endpoint}/invocations"),
+        &headers,
+        body.as_bytes(),
+    );
+    format!("HTTP {}, body {:?}", r.status, r.text())
 }
 
 // ---- wrk ----------------------------------------------------------------------------------
@@ -534,25 +327,15 @@ fn main() {
         .build()
         .expect("the server runtime");
     let root = tempfile::tempdir().expect("a temporary directory");
-    let session = LocalSession::builder()
-        .root(root.path())
-        .build()
-        .expect("a local session");
+    let session = session(root.path());
 
     // Train and deploy.
-    let csv_path = root.path().join("iris.csv");
-    std::fs::write(&csv_path, iris_csv()).expect("writing iris.csv");
-    let estimator = SKLearn::builder()
-        .entry_point("LogisticRegression")
-        .framework_version("1.2-1")
+    let estimator = iris_logistic(&session)
         .instance_type(INSTANCE_TYPE)
-        .hyperparameter("max_iter", 200)
-        .hyperparameter("target", "species")
-        .session(session.clone())
         .build()
         .expect("the estimator");
     let predictor = rt.block_on(async {
-        let train = session.upload_data(&csv_path, "bench").await?;
+        let train = upload(&session, root.path(), "iris.csv", &iris_csv()).await;
         estimator.fit(train).await?;
         estimator
             .deploy(
@@ -677,10 +460,10 @@ fn main() {
         WARMUP.as_secs(),
         RUN.as_secs()
     );
-    match sample_answer(addr, &endpoint, ONE_ROW) {
-        Ok(a) => println!("one row over HTTP: {a}"),
-        Err(e) => println!("one row over HTTP: failed: {e}"),
-    }
+    println!(
+        "one row over HTTP: {}",
+        sample_answer(addr, &endpoint, ONE_ROW)
+    );
     let one16 = scenario("1 row, 16 conns", addr, &req1, 16);
     let hundred16 = scenario("100 rows, 16 conns", addr, &req100, 16);
     let one1 = scenario("1 row, 1 conn", addr, &req1, 1);

@@ -21,6 +21,7 @@ use sagemaker::model::DeployConfig;
 use sagemaker::predictor::{IdentitySerializer, JsonDeserializer};
 use sagemaker::prelude::*;
 use sagemaker::spec::InvokeEndpointRequest;
+use sagemaker_test_support::{iris_csv, iris_logistic, upload};
 
 const ONE_ROW: &str = "5.1,3.5,1.4,0.2";
 const COLD_STARTS: usize = 50;
@@ -29,19 +30,6 @@ const WARM_CALLS: usize = 20_000;
 const ASYNC_REQUESTS: usize = 20_000;
 /// Tasks calling `predict_async` at once.
 const SUBMITTERS: usize = 4;
-
-fn iris_csv() -> String {
-    let iris = smartcore::dataset::iris::load_dataset();
-    let mut out = String::from("sepal_length,sepal_width,petal_length,petal_width,species\n");
-    for (i, row) in iris.data.chunks(4).enumerate() {
-        let species = &iris.target_names[iris.target[i] as usize];
-        out.push_str(&format!(
-            "{},{},{},{},{species}\n",
-            row[0], row[1], row[2], row[3]
-        ));
-    }
-    out
-}
 
 fn quantile(sorted: &[Duration], q: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
@@ -61,18 +49,8 @@ fn summary(name: &str, mut v: Vec<Duration>) {
 }
 
 async fn iris_model(s: &Session, root: &Path) -> Model {
-    let path = root.join("iris.csv");
-    std::fs::write(&path, iris_csv()).unwrap();
-    let data = s.upload_data(&path, "data").await.unwrap();
-    let est = SKLearn::builder()
-        .entry_point("LogisticRegression")
-        .framework_version("1.2-1")
-        .instance_type("local")
-        .hyperparameter("max_iter", 200)
-        .hyperparameter("target", "species")
-        .session(s.clone())
-        .build()
-        .unwrap();
+    let data = upload(s, root, "iris.csv", &iris_csv()).await;
+    let est = iris_logistic(s).build().unwrap();
     est.fit(data).await.unwrap();
     est.create_model().await.unwrap()
 }

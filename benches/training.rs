@@ -10,6 +10,7 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group};
 use sagemaker::prelude::*;
 use sagemaker::sklearn::SklearnContainer;
+use sagemaker_test_support::iris_csv;
 
 /// A deterministic 3-class, 20-feature set shaped like scikit-learn's `make_classification`
 /// (10 informative features around per-class centres, 10 noise features), label first.
@@ -41,19 +42,6 @@ fn synthetic_csv(rows: usize, seed: u64) -> String {
             out.push_str(&format!(",{:.6}", normal()));
         }
         out.push('\n');
-    }
-    out
-}
-
-fn iris_csv() -> String {
-    let iris = smartcore::dataset::iris::load_dataset();
-    let mut out = String::from("sepal_length,sepal_width,petal_length,petal_width,species\n");
-    for (i, row) in iris.data.chunks(4).enumerate() {
-        let species = &iris.target_names[iris.target[i] as usize];
-        out.push_str(&format!(
-            "{},{},{},{},{species}\n",
-            row[0], row[1], row[2], row[3]
-        ));
     }
     out
 }

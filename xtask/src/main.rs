@@ -2,7 +2,7 @@
 //!
 //! - `test`: the whole test suite (what CI and the README run).
 //! - `bench`: the side-by-side benchmark against the Python SDK's scikit-learn stack
-//!   (`xtask/src/bench.rs`); `bench NAME` runs one criterion bench target (slow; never in CI's
+//!   (`xtask/src/bench/`); `bench NAME` runs one criterion bench target (slow; never in CI's
 //!   default path).
 
 use std::process::{Command, ExitCode};

@@ -1,40 +1,11 @@
 //! `sagemaker serve` hosts an artifact that other programs call over HTTP; `jobs` and
 //! `endpoints` list what the root holds.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
-use sagemaker::prelude::*;
-
-fn iris_csv() -> String {
-    let iris = smartcore::dataset::iris::load_dataset();
-    let mut out = String::from("sepal_length,sepal_width,petal_length,petal_width,species\n");
-    for (i, row) in iris.data.chunks(4).enumerate() {
-        let species = &iris.target_names[iris.target[i] as usize];
-        out.push_str(&format!(
-            "{},{},{},{},{species}\n",
-            row[0], row[1], row[2], row[3]
-        ));
-    }
-    out
-}
-
-fn post(addr: &str, path: &str, body: &str) -> (u16, String) {
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    write!(
-        s,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: text/csv\r\nAccept: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).unwrap();
-    let status = raw.split(' ').nth(1).unwrap().parse().unwrap();
-    let body = raw.split("\r\n\r\n").nth(1).unwrap_or_default().to_string();
-    (status, body)
-}
+use sagemaker_test_support::http::HttpClient;
+use sagemaker_test_support::{iris_csv, iris_logistic, session, upload};
 
 fn sagemaker(root: &std::path::Path, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_sagemaker"))
@@ -56,19 +27,9 @@ fn serve_hosts_an_artifact_for_other_programs() {
     let root = tempfile::tempdir().unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (job, artifact) = rt.block_on(async {
-        let s = LocalSession::builder().root(root.path()).build().unwrap();
-        let path = root.path().join("iris.csv");
-        std::fs::write(&path, iris_csv()).unwrap();
-        let data = s.upload_data(&path, "data").await.unwrap();
-        let est = SKLearn::builder()
-            .entry_point("LogisticRegression")
-            .framework_version("1.2-1")
-            .instance_type("local")
-            .hyperparameter("max_iter", 200)
-            .hyperparameter("target", "species")
-            .session(s.clone())
-            .build()
-            .unwrap();
+        let s = session(root.path());
+        let data = upload(&s, root.path(), "iris.csv", &iris_csv()).await;
+        let est = iris_logistic(&s).build().unwrap();
         let job = est.fit(data).await.unwrap();
         let artifact = s
             .store()
@@ -113,13 +74,15 @@ fn serve_hosts_an_artifact_for_other_programs() {
         "{curl}"
     );
 
-    let (status, body) = post(
-        addr,
-        &format!("/{path}"),
-        "5.1,3.5,1.4,0.2\n6.7,3.1,5.6,2.4",
-    );
+    let client = HttpClient::new(addr);
+    let post = |body: &str| {
+        let headers = [("Content-Type", "text/csv"), ("Accept", "application/json")];
+        let r = client.post_blocking(&format!("/{path}"), &headers, body.as_bytes());
+        (r.status, r.text())
+    };
+    let (status, body) = post("5.1,3.5,1.4,0.2\n6.7,3.1,5.6,2.4");
     assert_eq!((status, body.as_str()), (200, "[\"setosa\",\"virginica\"]"));
-    let (status, body) = post(addr, &format!("/{path}"), "5.1,3.5");
+    let (status, body) = post("5.1,3.5");
     assert_eq!(status, 424, "{body}");
     assert!(body.contains("expects 4 features"), "{body}");
 

@@ -1,281 +1,15 @@
-//! The local backend against the shared conformance suite, plus local-only behaviour.
-
-mod http;
+//! Endpoints over HTTP: the runtime API's wire format, models that are loading, hostile
+//! artifacts, the per-endpoint container contract, draining, endpoints of dead processes.
 
 use std::time::Duration;
 
-use http::{call, header, post};
 use sagemaker_core::spec::*;
-use sagemaker_core::testkit::{self, ConformanceContainer};
+use sagemaker_core::testkit::ConformanceContainer;
 use sagemaker_core::{ErrorKind, Session, StorageUri, WaitConfig, names};
 use sagemaker_local::LocalSession;
+use sagemaker_test_support::http::{HttpClient, header};
 
-const IMAGE: &str = "conformance";
-
-fn session(root: &std::path::Path) -> Session {
-    LocalSession::builder()
-        .root(root)
-        .container(IMAGE, ConformanceContainer)
-        .build()
-        .unwrap()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn conformance_suite() {
-    let root = tempfile::tempdir().unwrap();
-    let s = session(root.path());
-    assert_eq!(testkit::run_all(&s, IMAGE).await.unwrap(), 7);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn layout_records_and_second_backend_see_the_job() {
-    let root = tempfile::tempdir().unwrap();
-    let s = session(root.path());
-    let data = s
-        .upload_data_to(write_fixture(root.path()), "sagemaker-local", "data")
-        .await
-        .unwrap();
-    assert_eq!(data.to_string(), "s3://sagemaker-local/data/train.csv");
-    assert!(
-        root.path()
-            .join("s3/sagemaker-local/data/train.csv")
-            .is_file()
-    );
-
-    let name = names::name_from_base("layout");
-    let mut spec = base_spec(&name, data);
-    spec.hyper_parameters.insert("lr".into(), "0.1".into());
-    s.backend().create_training_job(spec).await.unwrap();
-    let d = s
-        .wait_for_training_job(&name, &WaitConfig::default())
-        .await
-        .unwrap();
-    assert_eq!(d.training_job_status, TrainingJobStatus::Completed);
-
-    // The training contract's files were written as SageMaker writes them.
-    let config = root
-        .path()
-        .join("training-jobs")
-        .join(&name)
-        .join("opt-ml/input/config");
-    let hp: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(config.join("hyperparameters.json")).unwrap())
-            .unwrap();
-    assert_eq!(hp["lr"], "0.1");
-    let idc: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(config.join("inputdataconfig.json")).unwrap())
-            .unwrap();
-    assert_eq!(idc["training"]["TrainingInputMode"], "File");
-    assert_eq!(idc["training"]["ContentType"], "text/csv");
-    let rc: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(config.join("resourceconfig.json")).unwrap())
-            .unwrap();
-    assert_eq!(rc["current_host"], "algo-1");
-
-    // The artifact is a tarball of the model dir, at {output}/{job}/output/model.tar.gz.
-    let artifact = d.model_artifacts.unwrap().s3_model_artifacts;
-    let tar = root
-        .path()
-        .join(format!("s3/sagemaker-local/out/{name}/output/model.tar.gz"));
-    assert_eq!(
-        artifact.to_string(),
-        format!("s3://sagemaker-local/out/{name}/output/model.tar.gz")
-    );
-    let out = root.path().join("extracted");
-    sagemaker_core::artifact::extract_file(&tar, &out, Default::default()).unwrap();
-    assert_eq!(std::fs::read(out.join("train.csv")).unwrap(), b"x,y\n1,2\n");
-
-    // Another backend on the same root (as another process would) reads the record.
-    let other = session(root.path());
-    let seen = other.backend().describe_training_job(&name).await.unwrap();
-    assert_eq!(seen.training_job_status, TrainingJobStatus::Completed);
-    assert_eq!(seen.final_metric_data_list, d.final_metric_data_list);
-    let logs = other.backend().training_job_logs(&name).await.unwrap();
-    assert!(
-        logs.contains("[sagemaker] Completed - Training job completed"),
-        "{logs}"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn several_jobs_run_at_once() {
-    let root = tempfile::tempdir().unwrap();
-    let s = session(root.path());
-    let data = s
-        .upload_data_to(write_fixture(root.path()), "sagemaker-local", "data")
-        .await
-        .unwrap();
-    let mut names_ = Vec::new();
-    for _ in 0..4 {
-        let name = names::name_from_base("parallel");
-        let mut spec = base_spec(&name, data.clone());
-        spec.hyper_parameters
-            .insert("sleep_ms".into(), "300".into());
-        s.backend().create_training_job(spec).await.unwrap();
-        names_.push(name);
-    }
-    // All four are in progress together before any finishes.
-    let running = s
-        .backend()
-        .list_training_jobs(
-            &ListTrainingJobs::new()
-                .name_contains("parallel")
-                .status_equals(TrainingJobStatus::InProgress),
-        )
-        .await
-        .unwrap();
-    assert_eq!(running.len(), 4);
-    for name in &names_ {
-        let d = s
-            .wait_for_training_job(name, &WaitConfig::default())
-            .await
-            .unwrap();
-        assert_eq!(d.training_job_status, TrainingJobStatus::Completed);
-    }
-    let limited = s
-        .backend()
-        .list_training_jobs(&ListTrainingJobs::new().max_results(2))
-        .await
-        .unwrap();
-    assert_eq!(limited.len(), 2);
-    assert!(
-        limited[0].creation_time >= limited[1].creation_time,
-        "newest first"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_short_job_is_seen_done_without_polling() {
-    let root = tempfile::tempdir().unwrap();
-    let s = session(root.path());
-    let data = s
-        .upload_data_to(write_fixture(root.path()), "sagemaker-local", "data")
-        .await
-        .unwrap();
-    let name = names::name_from_base("fast");
-    s.backend()
-        .create_training_job(base_spec(&name, data))
-        .await
-        .unwrap();
-    // A 60 s poll interval: only the change feed can end this wait quickly.
-    let wait = WaitConfig::default()
-        .poll_interval(Duration::from_secs(60))
-        .timeout(Duration::from_secs(30));
-    let d = s.wait_for_training_job(&name, &wait).await.unwrap();
-    assert_eq!(d.training_job_status, TrainingJobStatus::Completed);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dead_owner_is_reported_failed_and_unknown_images_are_refused() {
-    let root = tempfile::tempdir().unwrap();
-    let s = session(root.path());
-    let data = s
-        .upload_data_to(write_fixture(root.path()), "sagemaker-local", "data")
-        .await
-        .unwrap();
-
-    let mut spec = base_spec("unknown-image", data.clone());
-    spec.algorithm_specification.training_image =
-        "123.dkr.ecr.us-east-1.amazonaws.com/nope:1".into();
-    let e = s.backend().create_training_job(spec).await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Validation);
-    assert!(
-        e.message().contains("nope") && e.message().contains("conformance"),
-        "{e}"
-    );
-
-    // A record left InProgress by a process that has exited.
-    let name = "orphan-job";
-    let dir = root.path().join("training-jobs").join(name);
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut child = std::process::Command::new("true").spawn().unwrap();
-    let pid = child.id();
-    child.wait().unwrap();
-    let d = TrainingJobDescription::from_spec(
-        &base_spec(name, data),
-        "arn".into(),
-        time::OffsetDateTime::now_utc(),
-    );
-    let record = serde_json::json!({ "description": d, "owner": { "pid": pid, "start_ticks": 1 } });
-    std::fs::write(dir.join("job.json"), serde_json::to_vec(&record).unwrap()).unwrap();
-    let seen = s.backend().describe_training_job(name).await.unwrap();
-    assert_eq!(seen.training_job_status, TrainingJobStatus::Failed);
-    assert!(seen.failure_reason.unwrap().contains(&format!("pid {pid}")));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn max_runtime_stops_the_job() {
-    let root = tempfile::tempdir().unwrap();
-    let s = session(root.path());
-    let data = s
-        .upload_data_to(write_fixture(root.path()), "sagemaker-local", "data")
-        .await
-        .unwrap();
-    let name = names::name_from_base("slow");
-    let mut spec = base_spec(&name, data);
-    spec.stopping_condition.max_runtime_in_seconds = 1;
-    spec.hyper_parameters
-        .insert("sleep_ms".into(), "30000".into());
-    s.backend().create_training_job(spec).await.unwrap();
-    let d = s
-        .wait_for_training_job(&name, &WaitConfig::default())
-        .await
-        .unwrap();
-    assert_eq!(d.training_job_status, TrainingJobStatus::Stopped);
-    assert_eq!(d.secondary_status, SecondaryStatus::MaxRuntimeExceeded);
-}
-
-fn write_fixture(root: &std::path::Path) -> std::path::PathBuf {
-    let path = root.join("train.csv");
-    std::fs::write(&path, "x,y\n1,2\n").unwrap();
-    path
-}
-
-fn base_spec(name: &str, data: StorageUri) -> TrainingJobSpec {
-    TrainingJobSpec {
-        vpc_config: None,
-        training_job_name: name.into(),
-        algorithm_specification: AlgorithmSpecification {
-            training_image: IMAGE.into(),
-            training_input_mode: TrainingInputMode::File,
-            metric_definitions: vec![],
-            container_entrypoint: Vec::new(),
-            container_arguments: Vec::new(),
-        },
-        role_arn: None,
-        input_data_config: vec![Channel {
-            channel_name: "training".into(),
-            data_source: DataSource {
-                s3_data_source: S3DataSource {
-                    s3_data_type: S3DataType::S3Prefix,
-                    s3_uri: data,
-                    s3_data_distribution_type: S3DataDistributionType::FullyReplicated,
-                },
-            },
-            content_type: Some("text/csv".into()),
-            compression_type: None,
-            record_wrapper_type: None,
-            input_mode: None,
-        }],
-        output_data_config: OutputDataConfig {
-            s3_output_path: "s3://sagemaker-local/out".parse().unwrap(),
-            kms_key_id: None,
-        },
-        resource_config: ResourceConfig {
-            instance_count: 1,
-            instance_type: "local".into(),
-            volume_size_in_gb: 30,
-        },
-        stopping_condition: StoppingCondition {
-            max_runtime_in_seconds: 3600,
-        },
-        hyper_parameters: Default::default(),
-        environment: Default::default(),
-        tags: vec![],
-    }
-}
-
-// ---- endpoints over HTTP ------------------------------------------------------------------
+use crate::{IMAGE, base_spec, raw, session, write_fixture};
 
 /// Trains the conformance container and deploys its artifact as `endpoint`.
 async fn deploy_conformance(
@@ -360,12 +94,11 @@ async fn runtime_api_over_http_speaks_the_sagemaker_wire_format() {
         .expect("the server runs once an endpoint exists");
     let addr = url.strip_prefix("http://").unwrap().to_string();
     assert!(addr.starts_with("127.0.0.1:"), "binds loopback: {addr}");
+    let client = HttpClient::new(&addr);
 
     // Success: body, Content-Type, the variant and the custom attributes, a request id.
-    let (status, h, body) = call(
-        addr.clone(),
-        post(
-            &addr,
+    let (status, h, body) = client
+        .post(
             "/endpoints/wire/invocations",
             &[
                 ("Content-Type", "text/csv"),
@@ -374,9 +107,9 @@ async fn runtime_api_over_http_speaks_the_sagemaker_wire_format() {
                 ("X-Amzn-SageMaker-Inference-Id", "req-7"),
             ],
             b"1,2",
-        ),
-    )
-    .await;
+        )
+        .await
+        .into_parts();
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     assert_eq!(body, b"train.csv|1,2");
     assert_eq!(header(&h, "content-type"), Some("application/x-test"));
@@ -391,16 +124,14 @@ async fn runtime_api_over_http_speaks_the_sagemaker_wire_format() {
     assert!(header(&h, "x-amzn-requestid").is_some());
 
     // The container's error becomes a 424 ModelError with the original status and message.
-    let (status, h, body) = call(
-        addr.clone(),
-        post(
-            &addr,
+    let (status, h, body) = client
+        .post(
             "/endpoints/wire/invocations",
             &[],
             b"status:400:row 3 is bad",
-        ),
-    )
-    .await;
+        )
+        .await
+        .into_parts();
     assert_eq!(status, 424);
     assert_eq!(header(&h, "x-amzn-errortype"), Some("ModelError"));
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
@@ -420,25 +151,18 @@ async fn runtime_api_over_http_speaks_the_sagemaker_wire_format() {
             .starts_with("arn:aws:logs:"),
         "{v}"
     );
-    let (status, _, body) = call(
-        addr.clone(),
-        post(
-            &addr,
-            "/endpoints/wire/invocations",
-            &[],
-            b"status:500:oops",
-        ),
-    )
-    .await;
+    let (status, _, body) = client
+        .post("/endpoints/wire/invocations", &[], b"status:500:oops")
+        .await
+        .into_parts();
     assert_eq!(status, 424);
     assert!(String::from_utf8_lossy(&body).contains("Received server error (500)"));
 
     // Unknown endpoint: 400 ValidationError, SageMaker's message.
-    let (status, h, body) = call(
-        addr.clone(),
-        post(&addr, "/endpoints/nope/invocations", &[], b"x"),
-    )
-    .await;
+    let (status, h, body) = client
+        .post("/endpoints/nope/invocations", &[], b"x")
+        .await
+        .into_parts();
     assert_eq!(status, 400);
     assert_eq!(header(&h, "x-amzn-errortype"), Some("ValidationError"));
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
@@ -449,60 +173,49 @@ async fn runtime_api_over_http_speaks_the_sagemaker_wire_format() {
 
     // Invalid custom attributes: 400 ValidationError (too long).
     let long = "a".repeat(1025);
-    let (status, h, _) = call(
-        addr.clone(),
-        post(
-            &addr,
+    let (status, h, _) = client
+        .post(
             "/endpoints/wire/invocations",
             &[("X-Amzn-SageMaker-Custom-Attributes", &long)],
             b"x",
-        ),
-    )
-    .await;
+        )
+        .await
+        .into_parts();
     assert_eq!(
         (status, header(&h, "x-amzn-errortype")),
         (400, Some("ValidationError"))
     );
 
-    // A body over 6 MB is refused from its Content-Length, even before it is sent.
+    // A body over 6 MB is refused from its Content-Length, even before it is sent (a head
+    // without its body: raw bytes, as a real client would not send it).
     let head = format!(
         "POST /endpoints/wire/invocations HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
         6 * 1024 * 1024 + 1
     );
-    let (status, _, body) = call(addr.clone(), head.into_bytes()).await;
+    let (status, _, body) = raw::exchange(&addr, head.into_bytes()).await;
     assert_eq!(status, 413);
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["message"], "HTTP content length exceeded 6291456 bytes.");
 
-    // A half-sent request does not block others; the endpoint still answers correctly.
+    // A half-sent request does not block others; the endpoint still answers correctly (a raw
+    // stream: a real client would send the whole body).
     let mut slow = std::net::TcpStream::connect(&addr).unwrap();
     std::io::Write::write_all(
         &mut slow,
         b"POST /endpoints/wire/invocations HTTP/1.1\r\nContent-Length: 100\r\n\r\nabc",
     )
     .unwrap();
-    let (status, _, body) = call(
-        addr.clone(),
-        post(&addr, "/endpoints/wire/invocations", &[], b"after"),
-    )
-    .await;
+    let (status, _, body) = client
+        .post("/endpoints/wire/invocations", &[], b"after")
+        .await
+        .into_parts();
     assert_eq!((status, body), (200, b"train.csv|after".to_vec()));
     drop(slow);
 
     // The container contract's health check, per endpoint.
-    let (status, _, _) = call(
-        addr.clone(),
-        format!("GET /endpoints/wire/ping HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")
-            .into_bytes(),
-    )
-    .await;
+    let (status, _, _) = client.get("/endpoints/wire/ping").await.into_parts();
     assert_eq!(status, 200);
-    let (status, _, _) = call(
-        addr.clone(),
-        format!("GET /endpoints/nope/ping HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")
-            .into_bytes(),
-    )
-    .await;
+    let (status, _, _) = client.get("/endpoints/nope/ping").await.into_parts();
     assert_eq!(status, 404);
 
     // In process, the same limits give the same kinds of errors.
@@ -535,11 +248,11 @@ async fn a_loading_model_answers_429_and_two_endpoints_serve_at_once() {
         .strip_prefix("http://")
         .unwrap()
         .to_string();
-    let (status, h, body) = call(
-        addr.clone(),
-        post(&addr, "/endpoints/slow/invocations", &[], b"x"),
-    )
-    .await;
+    let client = HttpClient::new(&addr);
+    let (status, h, body) = client
+        .post("/endpoints/slow/invocations", &[], b"x")
+        .await
+        .into_parts();
     assert_eq!(status, 429, "{}", String::from_utf8_lossy(&body));
     assert_eq!(
         header(&h, "x-amzn-errortype"),
@@ -559,16 +272,14 @@ async fn a_loading_model_answers_429_and_two_endpoints_serve_at_once() {
         .await
         .unwrap();
     for name in ["fast", "slow"] {
-        let (status, _, body) = call(
-            addr.clone(),
-            post(
-                &addr,
+        let (status, _, body) = client
+            .post(
                 &format!("/endpoints/{name}/invocations"),
                 &[],
                 name.as_bytes(),
-            ),
-        )
-        .await;
+            )
+            .await
+            .into_parts();
         assert_eq!(
             (status, body),
             (200, format!("train.csv|{name}").into_bytes())
@@ -654,20 +365,16 @@ async fn a_per_endpoint_port_speaks_the_container_contract() {
         .serve_container("contract", "127.0.0.1:0".parse().unwrap())
         .unwrap()
         .to_string();
-    let (status, _, _) = call(
-        addr.clone(),
-        format!("GET /ping HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").into_bytes(),
-    )
-    .await;
+    let client = HttpClient::new(&addr);
+    let (status, _, _) = client.get("/ping").await.into_parts();
     assert_eq!(status, 200);
-    let (status, _, body) = call(addr.clone(), post(&addr, "/invocations", &[], b"hi")).await;
+    let (status, _, body) = client.post("/invocations", &[], b"hi").await.into_parts();
     assert_eq!((status, body), (200, b"train.csv|hi".to_vec()));
     // The container's own status and message, not a 424 ModelError.
-    let (status, h, body) = call(
-        addr.clone(),
-        post(&addr, "/invocations", &[], b"status:415:no such type"),
-    )
-    .await;
+    let (status, h, body) = client
+        .post("/invocations", &[], b"status:415:no such type")
+        .await
+        .into_parts();
     assert_eq!((status, body), (415, b"no such type".to_vec()));
     assert_eq!(header(&h, "x-amzn-errortype"), None);
     let e = backend
@@ -735,40 +442,4 @@ async fn an_endpoint_whose_process_has_gone_is_not_in_service() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Validation, "{e}");
     assert!(e.message().contains("hosted by another process"), "{e}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn metric_definitions_scrape_the_log() {
-    let root = tempfile::tempdir().unwrap();
-    let s = session(root.path());
-    let data = s
-        .upload_data_to(write_fixture(root.path()), "sagemaker-local", "data")
-        .await
-        .unwrap();
-    let name = names::name_from_base("metrics");
-    let mut spec = base_spec(&name, data.clone());
-    spec.algorithm_specification.metric_definitions = vec![MetricDefinition {
-        name: "files:copied".into(),
-        regex: "copied (\\d+) files".into(),
-    }];
-    s.backend().create_training_job(spec).await.unwrap();
-    let d = s
-        .wait_for_training_job(&name, &WaitConfig::default())
-        .await
-        .unwrap();
-    assert_eq!(d.metric("files:copied"), Some(1.0));
-    assert_eq!(
-        d.metric("train:files"),
-        Some(1.0),
-        "reported metrics still count"
-    );
-
-    let mut bad = base_spec("bad-regex", data);
-    bad.algorithm_specification.metric_definitions = vec![MetricDefinition {
-        name: "x".into(),
-        regex: "(".into(),
-    }];
-    let e = s.backend().create_training_job(bad).await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Validation);
-    assert!(e.message().contains("MetricDefinitions 'x'"), "{e}");
 }

@@ -13,6 +13,8 @@ use sagemaker::prelude::*;
 use sagemaker::sklearn::sklearn_predictor;
 use sagemaker_core::testkit::ProbeContainer;
 
+use crate::trained_iris;
+
 fn backend(root: &Path, probe: Option<ProbeContainer>) -> (LocalBackend, Session) {
     let mut b = LocalSession::builder().root(root);
     if let Some(p) = probe {
@@ -22,35 +24,12 @@ fn backend(root: &Path, probe: Option<ProbeContainer>) -> (LocalBackend, Session
     (backend.clone(), Session::new(backend))
 }
 
-fn iris_csv() -> String {
-    let iris = smartcore::dataset::iris::load_dataset();
-    let mut out = String::from("sepal_length,sepal_width,petal_length,petal_width,species\n");
-    for (i, row) in iris.data.chunks(4).enumerate() {
-        let species = &iris.target_names[iris.target[i] as usize];
-        out.push_str(&format!(
-            "{},{},{},{},{species}\n",
-            row[0], row[1], row[2], row[3]
-        ));
-    }
-    out
-}
-
 async fn iris_model(s: &Session, root: &Path, base: &str) -> Model {
-    let path = root.join("iris.csv");
-    std::fs::write(&path, iris_csv()).unwrap();
-    let data = s.upload_data(&path, "data").await.unwrap();
-    let est = SKLearn::builder()
-        .entry_point("LogisticRegression")
-        .framework_version("1.2-1")
-        .instance_type("local")
-        .hyperparameter("max_iter", 200)
-        .hyperparameter("target", "species")
-        .base_job_name(base)
-        .session(s.clone())
-        .build()
-        .unwrap();
-    est.fit(data).await.unwrap();
-    est.create_model().await.unwrap()
+    trained_iris(s, root, base)
+        .await
+        .create_model()
+        .await
+        .unwrap()
 }
 
 fn probe_model(s: &Session) -> Model {

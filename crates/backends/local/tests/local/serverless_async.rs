@@ -3,15 +3,13 @@
 //! queued.
 
 use std::sync::{Arc, Mutex};
-mod http;
-
 use std::time::Duration;
 
-use http::{call, header, post};
 use sagemaker_core::spec::*;
 use sagemaker_core::testkit::{Probe, ProbeContainer};
 use sagemaker_core::{ErrorKind, Session, StorageUri, WaitConfig, names};
 use sagemaker_local::{AsyncInvocationStatus, AsyncNotification, LocalBackend, LocalSession};
+use sagemaker_test_support::http::{HttpClient, header};
 
 const IMAGE: &str = "probe";
 
@@ -406,7 +404,7 @@ async fn throttling_and_the_4_mb_limit_over_http() {
         None,
     )
     .await;
-    let addr = f.backend.server_address().unwrap().to_string();
+    let client = HttpClient::new(f.backend.server_address().unwrap().to_string());
     // One request holds the only slot.
     let held = {
         let (backend, name) = (f.session.backend().clone(), name.clone());
@@ -421,7 +419,7 @@ async fn throttling_and_the_4_mb_limit_over_http() {
         .await
         .unwrap();
     let path = format!("/endpoints/{name}/invocations");
-    let (status, headers, body) = call(addr.clone(), post(&addr, &path, &[], b"x")).await;
+    let (status, headers, body) = client.post(&path, &[], b"x").await.into_parts();
     assert_eq!(status, 400);
     assert_eq!(
         header(&headers, "x-amzn-errortype"),
@@ -433,12 +431,12 @@ async fn throttling_and_the_4_mb_limit_over_http() {
     assert_eq!(held.await.unwrap().unwrap().body, b"hold");
 
     let big = vec![b'1'; 4 * 1024 * 1024 + 1];
-    let (status, headers, body) = call(addr.clone(), post(&addr, &path, &[], &big)).await;
+    let (status, headers, body) = client.post(&path, &[], &big).await.into_parts();
     assert_eq!(status, 413);
     assert_eq!(header(&headers, "x-amzn-errortype"), None);
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["message"], "HTTP content length exceeded 4194304 bytes.");
-    let (status, _, body) = call(addr.clone(), post(&addr, &path, &[], b"ok")).await;
+    let (status, _, body) = client.post(&path, &[], b"ok").await.into_parts();
     assert_eq!((status, body), (200, b"ok".to_vec()));
 }
 
@@ -447,13 +445,11 @@ async fn async_invocations_route_answers_like_invoke_endpoint_async() {
     let f = fixture();
     let m = model(&f.session).await;
     let name = endpoint(&f.session, variant(&m, None), Some(async_config(2, false))).await;
-    let addr = f.backend.server_address().unwrap().to_string();
+    let client = HttpClient::new(f.backend.server_address().unwrap().to_string());
     let input = put(&f.session, b"over http").await;
     let path = format!("/endpoints/{name}/async-invocations");
-    let (status, headers, body) = call(
-        addr.clone(),
-        post(
-            &addr,
+    let (status, headers, body) = client
+        .post(
             &path,
             &[
                 ("X-Amzn-SageMaker-InputLocation", &input.to_string()),
@@ -464,9 +460,9 @@ async fn async_invocations_route_answers_like_invoke_endpoint_async() {
                 ("X-Amzn-SageMaker-InvocationTimeoutSeconds", "60"),
             ],
             b"",
-        ),
-    )
-    .await;
+        )
+        .await
+        .into_parts();
     assert_eq!(status, 202, "{}", String::from_utf8_lossy(&body));
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["InferenceId"], "my-id-1");
@@ -511,7 +507,7 @@ async fn async_invocations_route_answers_like_invoke_endpoint_async() {
             "not an asynchronous endpoint",
         ),
     ] {
-        let (status, h, body) = call(addr.clone(), post(&addr, &p, &headers, b"")).await;
+        let (status, h, body) = client.post(&p, &headers, b"").await.into_parts();
         assert_eq!(status, 400, "{expected}");
         assert_eq!(header(&h, "x-amzn-errortype"), Some("ValidationError"));
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
