@@ -8,6 +8,7 @@
 //!   writes an artifact with a manifest (algorithm, features, classes, versions).
 
 mod bundle;
+mod cancel;
 mod container;
 mod data;
 mod estimator;
@@ -16,6 +17,7 @@ mod logistic;
 mod model;
 mod params;
 mod serving;
+mod trees;
 
 pub use bundle::{BUILTIN_MODULE, BUILTIN_MODULE_FILE, metric_definitions, python_bundle};
 pub use container::{SklearnContainer, SklearnModel, TRAIN_SCORE_ROWS};
