@@ -965,16 +965,16 @@ def build_estimator(algorithm, params, n_features, n_classes):
             alpha=p["alpha"], l1_ratio=p["l1_ratio"], max_iter=p["max_iter"], tol=p["tol"]
         )
     tree = dict(
-        criterion=p["criterion"],
-        max_depth=p["max_depth"],
-        min_samples_split=p["min_samples_split"],
-        min_samples_leaf=p["min_samples_leaf"],
-        min_weight_fraction_leaf=p["min_weight_fraction_leaf"],
-        max_leaf_nodes=p["max_leaf_nodes"],
-        min_impurity_decrease=p["min_impurity_decrease"],
-        random_state=p["random_state"],
+        criterion=p.get("criterion"),
+        max_depth=p.get("max_depth"),
+        min_samples_split=p.get("min_samples_split"),
+        min_samples_leaf=p.get("min_samples_leaf"),
+        min_weight_fraction_leaf=p.get("min_weight_fraction_leaf"),
+        max_leaf_nodes=p.get("max_leaf_nodes"),
+        min_impurity_decrease=p.get("min_impurity_decrease"),
+        random_state=p.get("random_state"),
     )
-    max_features = p["max_features"]
+    max_features = p.get("max_features")
     if isinstance(max_features, int):  # the local container clamps to the feature count
         max_features = max(1, min(max_features, n_features))
     if algorithm == "DecisionTreeClassifier":

@@ -220,8 +220,8 @@ pub(crate) fn grow(
         idx,
         samples,
         goes_left: vec![false; pre.n_rows],
-        tmp_vals: Vec::with_capacity(m),
-        tmp_idx: Vec::with_capacity(m),
+        tmp_vals: vec![0.0; m],
+        tmp_idx: vec![0; m],
         features: (0..n_features).collect(),
         scratch: vec![0.0; width],
         min_weight_leaf: 0.0,
@@ -325,10 +325,10 @@ impl Grower<'_> {
             f_i -= 1;
             self.features.swap(f_i, f_j);
             last_sorted = Some(f);
-            if let Some((pos, proxy, threshold)) = self.scan(f, start, end, &p.stats) {
-                if best.is_none_or(|b| proxy > b.2) {
-                    best = Some((f, pos, proxy, threshold));
-                }
+            if let Some((pos, proxy, threshold)) = self.scan(f, start, end, &p.stats)
+                && best.is_none_or(|b| proxy > b.2)
+            {
+                best = Some((f, pos, proxy, threshold));
             }
         }
         p.n_constants = n_total;
@@ -443,22 +443,23 @@ impl Grower<'_> {
             }
             let vals = &mut self.vals[g * m + start..g * m + end];
             let idx = &mut self.idx[g * m + start..g * m + end];
-            self.tmp_vals.clear();
-            self.tmp_idx.clear();
-            let mut w = 0;
+            // Branch-free: every row is written to both places and only the right cursor
+            // moves (the side is a coin flip to a branch predictor). `w <= r`, so the
+            // in-place write never overtakes the read.
+            let (tmp_vals, tmp_idx) = (&mut self.tmp_vals[..], &mut self.tmp_idx[..]);
+            let (mut w, mut t) = (0, 0);
             for r in 0..vals.len() {
                 let (v, row) = (vals[r], idx[r]);
-                if self.goes_left[row as usize] {
-                    vals[w] = v;
-                    idx[w] = row;
-                    w += 1;
-                } else {
-                    self.tmp_vals.push(v);
-                    self.tmp_idx.push(row);
-                }
+                let left = usize::from(self.goes_left[row as usize]);
+                vals[w] = v;
+                idx[w] = row;
+                tmp_vals[t] = v;
+                tmp_idx[t] = row;
+                w += left;
+                t += 1 - left;
             }
-            vals[w..].copy_from_slice(&self.tmp_vals);
-            idx[w..].copy_from_slice(&self.tmp_idx);
+            vals[w..].copy_from_slice(&tmp_vals[..t]);
+            idx[w..].copy_from_slice(&tmp_idx[..t]);
         }
     }
 

@@ -166,6 +166,9 @@ struct Node {
     threshold: f32,
 }
 
+/// Rows a tree walks down together when predicting.
+const LANES: usize = 8;
+
 /// The largest float32 not above `t`.
 fn f32_at_most(t: f64) -> f32 {
     let r = t as f32;
@@ -287,15 +290,43 @@ impl Tree {
     /// Adds each row's leaf value (times `scale`) into `out` (`rows × n_values`).
     fn accumulate(&self, rows: &[f32], out: &mut [f64], scale: f64) {
         let nodes = self.compact();
-        let k = self.n_values;
-        for (row, acc) in rows
-            .chunks_exact(self.n_features)
-            .zip(out.chunks_exact_mut(k))
-        {
-            let leaf = Self::leaf(nodes, row);
+        let (d, k) = (self.n_features, self.n_values);
+        let add = |leaf: usize, acc: &mut [f64]| {
             for (a, v) in acc.iter_mut().zip(&self.value[leaf * k..leaf * k + k]) {
                 *a += v * scale;
             }
+        };
+        // Rows walk down in groups, one level each per step: their loads overlap instead of
+        // waiting for each other, which is what bounds a walk down a large tree.
+        let mut row_groups = rows.chunks_exact(d * LANES);
+        let mut out_groups = out.chunks_exact_mut(k * LANES);
+        for (group, acc) in (&mut row_groups).zip(&mut out_groups) {
+            let mut at = [0usize; LANES];
+            loop {
+                let mut moving = false;
+                for (lane, i) in at.iter_mut().enumerate() {
+                    let node = nodes[*i];
+                    if node.left != 0 {
+                        let v = group[lane * d + node.feature as usize];
+                        *i = if v <= node.threshold {
+                            node.left
+                        } else {
+                            node.right
+                        } as usize;
+                        moving = true;
+                    }
+                }
+                if !moving {
+                    break;
+                }
+            }
+            for (lane, &leaf) in at.iter().enumerate() {
+                add(leaf, &mut acc[lane * k..(lane + 1) * k]);
+            }
+        }
+        let rest = row_groups.remainder().chunks_exact(d);
+        for (row, acc) in rest.zip(out_groups.into_remainder().chunks_exact_mut(k)) {
+            add(Self::leaf(nodes, row), acc);
         }
     }
 
