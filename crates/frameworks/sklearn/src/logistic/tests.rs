@@ -1050,3 +1050,17 @@ const IRIS_Y: [usize; 150] = [
     1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
 ];
+
+#[test]
+fn a_cancelled_fit_stops_between_iterations() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let (x, y) = lcg_data(42, 200, 5, 4);
+    let checks = AtomicUsize::new(0);
+    let after_three = || checks.fetch_add(1, Ordering::Relaxed) >= 3;
+    let cancel = crate::cancel::Cancel::new(&after_three);
+    let e = LogisticModel::fit_cancellable(&x, 5, &y, 4, &params(1.0, 10_000, 1e-10), &cancel)
+        .unwrap_err();
+    assert_eq!(e, crate::cancel::STOPPED);
+    // Checked once per iteration: three iterations ran, the fourth check stopped it.
+    assert_eq!(checks.load(Ordering::Relaxed), 4);
+}
