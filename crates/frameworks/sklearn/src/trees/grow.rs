@@ -496,18 +496,25 @@ impl Grower<'_> {
         )
     }
 
+    /// Adds a node (as a leaf) and finds its split, unless scikit-learn's rules make it a
+    /// leaf: too deep or small, pure, or a split improving less than
+    /// `min_impurity_decrease`.
+    fn visit(&mut self, p: &mut Pending) -> (usize, Option<Split>) {
+        let impurity = p.stats.impurity(self.s.criterion);
+        let mut split = None;
+        if !self.must_be_leaf(p, impurity) {
+            split = self
+                .find_split(p, impurity)
+                .filter(|s| s.improvement + EPSILON >= self.s.min_impurity_decrease);
+        }
+        (self.add_node(p, impurity), split)
+    }
+
     fn depth_first(&mut self, root: Pending, cancel: &Cancel<'_>) -> Result<(), String> {
         let mut stack = vec![root];
         while let Some(mut p) = stack.pop() {
             cancel.check()?;
-            let impurity = p.stats.impurity(self.s.criterion);
-            let mut split = None;
-            if !self.must_be_leaf(&p, impurity) {
-                split = self
-                    .find_split(&mut p, impurity)
-                    .filter(|s| s.improvement + EPSILON >= self.s.min_impurity_decrease);
-            }
-            let id = self.add_node(&p, impurity);
+            let (id, split) = self.visit(&mut p);
             if let Some(split) = split {
                 self.partition(&p, &split);
                 self.tree.set_split(id, split.feature, split.threshold);
@@ -555,14 +562,7 @@ impl Grower<'_> {
         frontier: &mut BinaryHeap<Frontier>,
         pending: &mut Vec<Option<(Pending, Split, usize)>>,
     ) {
-        let impurity = p.stats.impurity(self.s.criterion);
-        let mut split = None;
-        if !self.must_be_leaf(&p, impurity) {
-            split = self
-                .find_split(&mut p, impurity)
-                .filter(|s| s.improvement + EPSILON >= self.s.min_impurity_decrease);
-        }
-        let id = self.add_node(&p, impurity);
+        let (id, split) = self.visit(&mut p);
         if let Some(split) = split {
             let improvement = split.improvement;
             pending.push(Some((p, split, id)));
