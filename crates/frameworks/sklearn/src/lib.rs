@@ -3,8 +3,9 @@
 //! - [`SKLearn`]: the estimator preset, validated like the Python SDK's.
 //! - [`image_uris`]: the scikit-learn image URI of every region and version.
 //! - [`SklearnContainer`]: the in-process container the local backend runs for
-//!   `sagemaker-scikit-learn` images. It trains the built-in [`Algorithm`]s on smartcore
-//!   (logistic regression on its own L-BFGS solver, which honours `max_iter` and `tol`) and
+//!   `sagemaker-scikit-learn` images. It trains the built-in [`Algorithm`]s: logistic
+//!   regression on its own L-BFGS solver (which honours `max_iter` and `tol`), decision trees
+//!   and random forests on our own scikit-learn-faithful trees, the others on smartcore; it
 //!   writes an artifact with a manifest (algorithm, features, classes, versions).
 
 mod bundle;
