@@ -2,6 +2,7 @@
 //! hyperparameters, fit without waiting, attach from a second process, labels, storage.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use sagemaker::prelude::*;
 use sagemaker::sklearn::{Algorithm, SklearnModel};
@@ -409,4 +410,108 @@ async fn upload_and_download_directories() {
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound);
+}
+
+/// A noisy 3-class table (label first) whose forests grow deep trees.
+fn forest_csv(rows: usize, features: usize) -> String {
+    let mut s = 7u64;
+    let mut u = || {
+        s = s
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut out = String::new();
+    for _ in 0..rows {
+        let x: Vec<f64> = (0..features).map(|_| u() * 4.0 - 2.0).collect();
+        let score = x[0] + 0.5 * x[1] - x[2] * x[3] + 2.0 * u();
+        let label = if score < -0.5 {
+            0
+        } else if score < 0.8 {
+            1
+        } else {
+            2
+        };
+        let fields: Vec<String> = x.iter().map(|v| format!("{v:.6}")).collect();
+        out.push_str(&format!("{label},{}\n", fields.join(",")));
+    }
+    out
+}
+
+/// The container's own fit time, from its `fit took X ms` log line.
+fn fit_time(log: &str) -> Duration {
+    let ms: f64 = log
+        .lines()
+        .find_map(|l| l.split("fit took ").nth(1))
+        .and_then(|r| r.trim_end_matches(" ms").trim().parse().ok())
+        .expect("a fit time in the log");
+    Duration::from_secs_f64(ms / 1e3)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_or_max_runtime_ends_a_forest_fit_between_trees() {
+    let root = tempfile::tempdir().unwrap();
+    let s = session(root.path());
+    let data = upload(&s, root.path(), "forest.csv", &forest_csv(4000, 10)).await;
+    let quick = WaitConfig::default().poll_interval(Duration::from_millis(20));
+    let forest = |trees: usize| {
+        sklearn(&s, "RandomForestClassifier")
+            .hyperparameter("n_estimators", trees)
+            .hyperparameter("random_state", 0)
+    };
+    // The baseline: a twentieth of the long fit, run to the end.
+    let started = std::time::Instant::now();
+    let job = forest(20)
+        .build()
+        .unwrap()
+        .fit_with(data.clone(), FitOptions::new().wait(false))
+        .await
+        .unwrap();
+    let d = job.wait_with(&quick).await.unwrap();
+    assert_eq!(d.training_job_status, TrainingJobStatus::Completed);
+    let baseline_wall = started.elapsed();
+    let baseline_fit = fit_time(&job.logs().await.unwrap());
+
+    // The long fit (about 20 × baseline_fit), stopped once under way.
+    let job = forest(400)
+        .build()
+        .unwrap()
+        .fit_with(data.clone(), FitOptions::new().wait(false))
+        .await
+        .unwrap();
+    while !job.logs().await.unwrap().contains("rows, 10 features") {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(baseline_fit / 2).await;
+    let stopping = std::time::Instant::now();
+    job.stop().await.unwrap();
+    let d = job.wait_with(&quick).await.unwrap();
+    let stop_took = stopping.elapsed();
+    assert_eq!(d.training_job_status, TrainingJobStatus::Stopped);
+    assert!(
+        stop_took < baseline_fit,
+        "the stop took {stop_took:?}, a twentieth of the fit takes {baseline_fit:?}"
+    );
+    assert!(job.model_data().await.is_err());
+    let log = job.logs().await.unwrap();
+    assert!(!log.contains("fit took"), "the fit ran to its end:\n{log}");
+
+    // MaxRuntimeInSeconds stops it the same way.
+    let started = std::time::Instant::now();
+    let job = forest(400)
+        .max_run(Duration::from_secs(1))
+        .build()
+        .unwrap()
+        .fit_with(data, FitOptions::new().wait(false))
+        .await
+        .unwrap();
+    let d = job.wait_with(&quick).await.unwrap();
+    let took = started.elapsed();
+    assert_eq!(d.training_job_status, TrainingJobStatus::Stopped);
+    assert!(format!("{:?}", d.secondary_status).contains("MaxRuntimeExceeded"));
+    assert!(
+        took < Duration::from_secs(1) + baseline_wall,
+        "a 1 s MaxRuntimeInSeconds ended after {took:?}"
+    );
+    assert!(job.model_data().await.is_err());
 }

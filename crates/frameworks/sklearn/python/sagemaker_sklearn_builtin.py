@@ -82,6 +82,8 @@ _BOOL = ("bool",)
 _SEED = ("seed",)
 _MAX_FEATURES = ("max_features",)
 _PRIORS = ("priors",)
+_N_JOBS = ("n_jobs",)
+_MAX_SAMPLES = ("max_samples",)
 
 
 def _int_at_least(n):
@@ -100,11 +102,25 @@ def _opt_choice(*names):
     return ("opt_choice", names)
 
 
+def _float_in(lo, hi):
+    return ("float_in", lo, hi)
+
+
 _SEED_HP = ("random_state", None, _SEED)
 _MAX_DEPTH = ("max_depth", None, _opt_int_at_least(1))
 _MIN_SPLIT = ("min_samples_split", 2, _int_at_least(2))
 _MIN_LEAF = ("min_samples_leaf", 1, _int_at_least(1))
-_CRITERION = ("criterion", "gini", _choice("gini", "entropy"))
+_CRITERION = ("criterion", "gini", _choice("gini", "entropy", "log_loss"))
+_REG_CRITERION = ("criterion", "squared_error", _choice("squared_error", "friedman_mse"))
+_MIN_WEIGHT_LEAF = ("min_weight_fraction_leaf", 0.0, _float_in(0.0, 0.5))
+_MAX_LEAF_NODES = ("max_leaf_nodes", None, _opt_int_at_least(2))
+_MIN_DECREASE = ("min_impurity_decrease", 0.0, _NONNEG)
+_TREE_MAX_FEATURES = ("max_features", None, _MAX_FEATURES)
+_N_ESTIMATORS = ("n_estimators", 100, _int_at_least(1))
+_BOOTSTRAP = ("bootstrap", True, _BOOL)
+_OOB_SCORE = ("oob_score", False, _BOOL)
+_N_JOBS_HP = ("n_jobs", None, _N_JOBS)
+_MAX_SAMPLES_HP = ("max_samples", None, _MAX_SAMPLES)
 _KNN = [
     ("n_neighbors", 5, _int_at_least(1)),
     ("weights", "uniform", _choice("uniform", "distance")),
@@ -146,39 +162,70 @@ ALGORITHMS = {
     ),
     "DecisionTreeClassifier": (
         CLASSIFICATION,
-        [_CRITERION, _MAX_DEPTH, _MIN_SPLIT, _MIN_LEAF, _SEED_HP],
+        [
+            _CRITERION,
+            _MAX_DEPTH,
+            _MIN_SPLIT,
+            _MIN_LEAF,
+            _MIN_WEIGHT_LEAF,
+            _TREE_MAX_FEATURES,
+            _SEED_HP,
+            _MAX_LEAF_NODES,
+            _MIN_DECREASE,
+            ("class_weight", None, _opt_choice("balanced")),
+        ],
     ),
     "DecisionTreeRegressor": (
         REGRESSION,
         [
-            ("criterion", "squared_error", _choice("squared_error")),
+            _REG_CRITERION,
             _MAX_DEPTH,
             _MIN_SPLIT,
             _MIN_LEAF,
+            _MIN_WEIGHT_LEAF,
+            _TREE_MAX_FEATURES,
             _SEED_HP,
+            _MAX_LEAF_NODES,
+            _MIN_DECREASE,
         ],
     ),
     "RandomForestClassifier": (
         CLASSIFICATION,
         [
-            ("n_estimators", 100, _int_at_least(1)),
+            _N_ESTIMATORS,
             _CRITERION,
             _MAX_DEPTH,
             _MIN_SPLIT,
             _MIN_LEAF,
+            _MIN_WEIGHT_LEAF,
             ("max_features", "sqrt", _MAX_FEATURES),
+            _MAX_LEAF_NODES,
+            _MIN_DECREASE,
+            _BOOTSTRAP,
+            _OOB_SCORE,
+            _N_JOBS_HP,
             _SEED_HP,
+            ("class_weight", None, _opt_choice("balanced", "balanced_subsample")),
+            _MAX_SAMPLES_HP,
         ],
     ),
     "RandomForestRegressor": (
         REGRESSION,
         [
-            ("n_estimators", 100, _int_at_least(1)),
+            _N_ESTIMATORS,
+            _REG_CRITERION,
             _MAX_DEPTH,
             _MIN_SPLIT,
             _MIN_LEAF,
+            _MIN_WEIGHT_LEAF,
             ("max_features", 1.0, _MAX_FEATURES),
+            _MAX_LEAF_NODES,
+            _MIN_DECREASE,
+            _BOOTSTRAP,
+            _OOB_SCORE,
+            _N_JOBS_HP,
             _SEED_HP,
+            _MAX_SAMPLES_HP,
         ],
     ),
     "KNeighborsClassifier": (CLASSIFICATION, list(_KNN)),
@@ -405,6 +452,28 @@ def _check(kind, v):
         raise ValueError(
             'expected "sqrt", "log2", null, an integer >= 1 or a fraction in (0, 1], ' + got
         )
+    if tag == "float_in":
+        f = _as_f64(v)
+        if f is not None and kind[1] <= f <= kind[2]:
+            return f
+        raise ValueError(
+            "expected a number from %s to %s, %s" % (fmt_f64(kind[1]), fmt_f64(kind[2]), got)
+        )
+    if tag == "n_jobs":
+        if _is_null(v):
+            return None
+        i = _as_i64(v)
+        if i is not None and i != 0:
+            return i
+        raise ValueError("expected null, -1 (every core) or a non-zero integer, " + got)
+    if tag == "max_samples":
+        if _is_null(v):
+            return None
+        if isinstance(v, int) and not isinstance(v, bool) and v >= 1:
+            return v
+        if _is_num(v) and not isinstance(v, int) and 0.0 < v <= 1.0:
+            return float(v)
+        raise ValueError("expected null, an integer >= 1 or a fraction in (0, 1], " + got)
     if tag == "priors":
         if _is_null(v):
             return None
@@ -896,37 +965,45 @@ def build_estimator(algorithm, params, n_features, n_classes):
             alpha=p["alpha"], l1_ratio=p["l1_ratio"], max_iter=p["max_iter"], tol=p["tol"]
         )
     tree = dict(
+        criterion=p.get("criterion"),
         max_depth=p.get("max_depth"),
         min_samples_split=p.get("min_samples_split"),
         min_samples_leaf=p.get("min_samples_leaf"),
+        min_weight_fraction_leaf=p.get("min_weight_fraction_leaf"),
+        max_leaf_nodes=p.get("max_leaf_nodes"),
+        min_impurity_decrease=p.get("min_impurity_decrease"),
         random_state=p.get("random_state"),
     )
+    max_features = p.get("max_features")
+    if isinstance(max_features, int):  # the local container clamps to the feature count
+        max_features = max(1, min(max_features, n_features))
     if algorithm == "DecisionTreeClassifier":
         from sklearn.tree import DecisionTreeClassifier
 
-        return DecisionTreeClassifier(criterion=p["criterion"], **tree)
+        return DecisionTreeClassifier(
+            max_features=max_features, class_weight=p["class_weight"], **tree
+        )
     if algorithm == "DecisionTreeRegressor":
         from sklearn.tree import DecisionTreeRegressor
 
-        return DecisionTreeRegressor(criterion=p["criterion"], **tree)
+        return DecisionTreeRegressor(max_features=max_features, **tree)
     if algorithm in ("RandomForestClassifier", "RandomForestRegressor"):
-        max_features = p["max_features"]
-        if isinstance(max_features, int):  # the local container clamps to the feature count
-            max_features = max(1, min(max_features, n_features))
+        forest = dict(
+            n_estimators=p["n_estimators"],
+            max_features=max_features,
+            bootstrap=p["bootstrap"],
+            oob_score=p["oob_score"],
+            n_jobs=p["n_jobs"],
+            max_samples=p["max_samples"],
+            **tree
+        )
         if algorithm == "RandomForestClassifier":
             from sklearn.ensemble import RandomForestClassifier
 
-            return RandomForestClassifier(
-                n_estimators=p["n_estimators"],
-                criterion=p["criterion"],
-                max_features=max_features,
-                **tree
-            )
+            return RandomForestClassifier(class_weight=p["class_weight"], **forest)
         from sklearn.ensemble import RandomForestRegressor
 
-        return RandomForestRegressor(
-            n_estimators=p["n_estimators"], max_features=max_features, **tree
-        )
+        return RandomForestRegressor(**forest)
     if algorithm in ("KNeighborsClassifier", "KNeighborsRegressor"):
         from sklearn import neighbors
 
@@ -1038,6 +1115,35 @@ def _log(message):
     print(message, flush=True)
 
 
+def _report_trees(environ, ds, estimator):
+    """container.rs ``report_trees``: ``feature_importances_`` (and ``oob_score_``) in the
+    log and in ``feature_importances.json`` of the job's output data."""
+    names = [
+        ds.feature_names[i] if ds.feature_names else "x%d" % i for i in range(ds.n_features)
+    ]
+    importances = [float(v) for v in estimator.feature_importances_]
+    _log(
+        "feature_importances_: "
+        + ", ".join("%s=%.6f" % (n, v) for n, v in zip(names, importances))
+    )
+    oob = getattr(estimator, "oob_score_", None)
+    if oob is not None:
+        _log("oob_score_: %.6f" % oob)
+        report_metric("train:oob_score", float(oob))
+    out = environ.get("SM_OUTPUT_DATA_DIR", "/opt/ml/output/data")
+    os.makedirs(out, exist_ok=True)
+    doc = {
+        "feature_names": names,
+        "feature_importances_": importances,
+        "oob_score_": None if oob is None else float(oob),
+        "n_estimators": len(getattr(estimator, "estimators_", [estimator])),
+    }
+    tmp = os.path.join(out, ".feature_importances.json.tmp")
+    with open(tmp, "w") as f:
+        json.dump(doc, f, indent=2)
+    os.replace(tmp, os.path.join(out, "feature_importances.json"))
+
+
 def train(algorithm, hps, environ=None):
     """Trains ``algorithm`` with decoded hyperparameters ``hps`` in the SageMaker layout of
     ``environ`` (default ``os.environ``) and writes the artifact. Raises ``ClientError``."""
@@ -1074,6 +1180,11 @@ def train(algorithm, hps, environ=None):
         raise ClientError(
             "n_clusters (%d) is larger than the %d training rows" % (params["n_clusters"], ds.n_rows)
         )
+    if params.get("min_samples_split", 0) > ds.n_rows:
+        raise ClientError(
+            "hyperparameter 'min_samples_split' of %s: %d is more than the %d training rows"
+            % (algorithm, params["min_samples_split"], ds.n_rows)
+        )
     estimator = build_estimator(algorithm, params, ds.n_features, n_classes)
     started = time.perf_counter()
     if task == CLUSTERING:
@@ -1081,6 +1192,8 @@ def train(algorithm, hps, environ=None):
     else:
         estimator.fit(x, y)
     _log("fit took %.3f ms" % ((time.perf_counter() - started) * 1e3))
+    if hasattr(estimator, "feature_importances_"):
+        _report_trees(environ, ds, estimator)
     if algorithm == "LogisticRegression":
         n_iter = int(np.max(estimator.n_iter_))
         converged = n_iter < params["max_iter"]

@@ -16,6 +16,7 @@ use sagemaker_predictor::codecs::{
 };
 use serde_json::Value;
 
+use crate::cancel::Cancel;
 use crate::data::{self, Dataset, Target};
 use crate::model::{
     self, ENGINE, FORMAT_VERSION, Fitted, Labels, MANIFEST_FILE, MODEL_FILE, Manifest, Predictions,
@@ -309,7 +310,13 @@ impl Container for SklearnContainer {
         if env.stop_requested() {
             return Err(ContainerError::stopped());
         }
+        if !model::cancellable(algorithm) {
+            env.log(format!(
+                "{algorithm} runs on smartcore, which cannot be interrupted: a stop or MaxRuntimeInSeconds takes effect once the fit ends"
+            ));
+        }
         let started = std::time::Instant::now();
+        let stop = || env.stop_requested();
         let fitted = model::fit(
             algorithm,
             &params,
@@ -317,12 +324,22 @@ impl Container for SklearnContainer {
             train.n_features,
             &labels,
             n_classes,
+            &Cancel::new(&stop),
         )
-        .map_err(ContainerError::algorithm)?;
+        .map_err(|e| {
+            if env.stop_requested() {
+                ContainerError::stopped()
+            } else {
+                ContainerError::algorithm(e)
+            }
+        })?;
         env.log(format!(
             "fit took {:.3} ms",
             started.elapsed().as_secs_f64() * 1e3
         ));
+        if let Some(trees) = fitted.trees() {
+            report_trees(env, trees, train.feature_names.as_deref())?;
+        }
         if let Fitted::Logistic(m) = &fitted {
             env.log(format!(
                 "lbfgs: {} iterations, converged: {}",
@@ -467,6 +484,51 @@ fn report_metrics(
     }
 }
 
+/// Logs a tree learner's `feature_importances_` (and `oob_score_`) and writes them to
+/// `feature_importances.json` in the job's output data (`output.tar.gz`).
+fn report_trees(
+    env: &TrainingEnv,
+    trees: &crate::trees::TreeModel,
+    names: Option<&[String]>,
+) -> std::result::Result<(), ContainerError> {
+    let name = |i: usize| {
+        names
+            .and_then(|n| n.get(i).cloned())
+            .unwrap_or_else(|| format!("x{i}"))
+    };
+    let shown: Vec<String> = trees
+        .feature_importances
+        .iter()
+        .enumerate()
+        .map(|(i, v)| format!("{}={v:.6}", name(i)))
+        .collect();
+    env.log(format!("feature_importances_: {}", shown.join(", ")));
+    if let Some(score) = trees.oob_score {
+        env.log(format!("oob_score_: {score:.6}"));
+        env.report_metric("train:oob_score", score);
+    }
+    let doc = serde_json::json!({
+        "feature_names": (0..trees.n_features).map(name).collect::<Vec<_>>(),
+        "feature_importances_": trees.feature_importances,
+        "oob_score_": trees.oob_score,
+        "n_estimators": trees.trees.len(),
+    });
+    let dir = &env.paths.output_data_dir;
+    let write = || -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        // Written beside, then renamed: no half-written file is ever packed.
+        let tmp = dir.join(".feature_importances.json.tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(&doc).unwrap_or_default())?;
+        std::fs::rename(&tmp, dir.join("feature_importances.json"))
+    };
+    write().map_err(|e| {
+        ContainerError::algorithm(format!(
+            "cannot write feature_importances.json to {}: {e}",
+            dir.display()
+        ))
+    })
+}
+
 /// A loaded scikit-learn artifact.
 #[derive(Debug)]
 pub struct SklearnModel {
@@ -498,6 +560,11 @@ impl SklearnModel {
         }
         let fitted: Fitted = serde_json::from_slice(&read(MODEL_FILE)?)
             .map_err(|e| Error::new(ErrorKind::Serialization, format!("{MODEL_FILE}: {e}")))?;
+        if let Some(trees) = fitted.trees() {
+            trees
+                .validate(manifest.n_features)
+                .map_err(|e| Error::new(ErrorKind::Serialization, format!("{MODEL_FILE}: {e}")))?;
+        }
         Ok(SklearnModel { manifest, fitted })
     }
 

@@ -4,12 +4,6 @@
 use serde::{Deserialize, Serialize};
 use smartcore::algorithm::neighbour::KNNAlgorithmName;
 use smartcore::cluster::kmeans::{KMeans, KMeansParameters};
-use smartcore::ensemble::random_forest_classifier::{
-    RandomForestClassifier, RandomForestClassifierParameters,
-};
-use smartcore::ensemble::random_forest_regressor::{
-    RandomForestRegressor, RandomForestRegressorParameters,
-};
 use smartcore::linalg::basic::matrix::DenseMatrix;
 use smartcore::linear::elastic_net::{ElasticNet, ElasticNetParameters};
 use smartcore::linear::lasso::{Lasso, LassoParameters};
@@ -20,15 +14,11 @@ use smartcore::naive_bayes::gaussian::{GaussianNB, GaussianNBParameters};
 use smartcore::neighbors::KNNWeightFunction;
 use smartcore::neighbors::knn_classifier::{KNNClassifier, KNNClassifierParameters};
 use smartcore::neighbors::knn_regressor::{KNNRegressor, KNNRegressorParameters};
-use smartcore::tree::decision_tree_classifier::{
-    DecisionTreeClassifier, DecisionTreeClassifierParameters, SplitCriterion,
-};
-use smartcore::tree::decision_tree_regressor::{
-    DecisionTreeRegressor, DecisionTreeRegressorParameters,
-};
 
+use crate::cancel::Cancel;
 use crate::logistic::{LogisticModel, LogisticParams};
 use crate::params::{Algorithm, Params, Task};
+use crate::trees::{self, TreeModel};
 
 type M = DenseMatrix<f64>;
 
@@ -41,10 +31,10 @@ pub(crate) enum Fitted {
     Ridge(RidgeRegression<f64, f64, M, Vec<f64>>),
     Lasso(Lasso<f64, f64, M, Vec<f64>>),
     ElasticNet(ElasticNet<f64, f64, M, Vec<f64>>),
-    TreeClassifier(DecisionTreeClassifier<f64, u32, M, Vec<u32>>),
-    TreeRegressor(DecisionTreeRegressor<f64, f64, M, Vec<f64>>),
-    ForestClassifier(RandomForestClassifier<f64, u32, M, Vec<u32>>),
-    ForestRegressor(RandomForestRegressor<f64, f64, M, Vec<f64>>),
+    TreeClassifier(TreeModel),
+    TreeRegressor(TreeModel),
+    ForestClassifier(TreeModel),
+    ForestRegressor(TreeModel),
     KnnClassifier(KNNClassifier<f64, u32, M, Vec<u32>, Euclidian<f64>>),
     KnnRegressor(KNNRegressor<f64, f64, M, Vec<f64>, Euclidian<f64>>),
     GaussianNb(GaussianNB<f64, u32, M, Vec<u32>>),
@@ -87,18 +77,6 @@ fn seed(params: &Params) -> u64 {
         })
 }
 
-fn max_features(params: &Params, n_features: usize) -> usize {
-    let d = n_features as f64;
-    let m = match params.value("max_features") {
-        serde_json::Value::String(s) if s == "sqrt" => d.sqrt().floor(),
-        serde_json::Value::String(s) if s == "log2" => d.log2().floor(),
-        serde_json::Value::Number(n) if n.is_i64() => n.as_f64().unwrap_or(d),
-        serde_json::Value::Number(n) => (n.as_f64().unwrap_or(1.0) * d).floor(),
-        _ => d,
-    };
-    (m as usize).clamp(1, n_features.max(1))
-}
-
 fn knn_algorithm(params: &Params) -> KNNAlgorithmName {
     match params.str("algorithm") {
         Some("kd_tree") | Some("ball_tree") => KNNAlgorithmName::CoverTree,
@@ -113,21 +91,22 @@ fn knn_weight(params: &Params) -> KNNWeightFunction {
     }
 }
 
-fn depth(params: &Params) -> Option<u16> {
-    params
-        .opt_usize("max_depth")
-        .map(|d| d.min(u16::MAX as usize) as u16)
-}
-
-fn criterion(params: &Params) -> SplitCriterion {
-    match params.str("criterion") {
-        Some("entropy") => SplitCriterion::Entropy,
-        _ => SplitCriterion::Gini,
-    }
+/// Whether `algorithm`'s fit polls the cancellation flag (our own learners do; smartcore's
+/// cannot be interrupted).
+pub(crate) fn cancellable(algorithm: Algorithm) -> bool {
+    matches!(
+        algorithm,
+        Algorithm::LogisticRegression
+            | Algorithm::DecisionTreeClassifier
+            | Algorithm::DecisionTreeRegressor
+            | Algorithm::RandomForestClassifier
+            | Algorithm::RandomForestRegressor
+    )
 }
 
 /// Fits `algorithm` on row-major `x` with `labels`. `n_classes` is the number of classes for
-/// classifiers. Errors are messages for a `ClientError`/`AlgorithmError`.
+/// classifiers. Errors are messages for a `ClientError`/`AlgorithmError`; our own learners
+/// poll `cancel` (smartcore's cannot) and end with [`crate::cancel::STOPPED`].
 pub(crate) fn fit(
     algorithm: Algorithm,
     params: &Params,
@@ -135,6 +114,7 @@ pub(crate) fn fit(
     n_features: usize,
     labels: &Labels,
     n_classes: usize,
+    cancel: &Cancel<'_>,
 ) -> Result<Fitted, String> {
     let fail = |e: smartcore::error::Failed| format!("{algorithm} failed to fit: {e}");
     let classes = || match labels {
@@ -155,7 +135,9 @@ pub(crate) fn fit(
                 fit_intercept: params.bool("fit_intercept"),
                 penalty: !params.value("penalty").is_null(),
             };
-            Fitted::Logistic(LogisticModel::fit(x, n_features, &y, n_classes, &p))
+            Fitted::Logistic(LogisticModel::fit_cancellable(
+                x, n_features, &y, n_classes, &p, cancel,
+            )?)
         }
         Algorithm::LinearRegression => Fitted::Linear(
             LinearRegression::fit(
@@ -206,60 +188,27 @@ pub(crate) fn fit(
                 .map_err(fail)?,
             )
         }
-        Algorithm::DecisionTreeClassifier => {
-            let mut p = DecisionTreeClassifierParameters::default()
-                .with_criterion(criterion(params))
-                .with_min_samples_leaf(params.usize("min_samples_leaf"))
-                .with_min_samples_split(params.usize("min_samples_split"));
-            p.max_depth = depth(params);
-            p.seed = Some(seed(params));
-            Fitted::TreeClassifier(
-                DecisionTreeClassifier::fit(&matrix(x, n_features)?, &classes()?, p)
-                    .map_err(fail)?,
-            )
-        }
-        Algorithm::DecisionTreeRegressor => {
-            let mut p = DecisionTreeRegressorParameters::default()
-                .with_min_samples_leaf(params.usize("min_samples_leaf"))
-                .with_min_samples_split(params.usize("min_samples_split"));
-            p.max_depth = depth(params);
-            p.seed = Some(seed(params));
-            Fitted::TreeRegressor(
-                DecisionTreeRegressor::fit(&matrix(x, n_features)?, &values()?, p).map_err(fail)?,
-            )
-        }
-        Algorithm::RandomForestClassifier => {
-            let n_trees = params.usize("n_estimators");
-            if n_trees > u16::MAX as usize {
-                return Err(format!(
-                    "n_estimators {n_trees} is above the limit of {}",
-                    u16::MAX
-                ));
+        Algorithm::DecisionTreeClassifier
+        | Algorithm::DecisionTreeRegressor
+        | Algorithm::RandomForestClassifier
+        | Algorithm::RandomForestRegressor => {
+            let m = trees::fit(
+                algorithm,
+                params,
+                x,
+                n_features,
+                labels,
+                n_classes,
+                // numpy seeds are 32-bit; scikit-learn refuses larger ones.
+                seed(params) as u32,
+                cancel,
+            )?;
+            match algorithm {
+                Algorithm::DecisionTreeClassifier => Fitted::TreeClassifier(m),
+                Algorithm::DecisionTreeRegressor => Fitted::TreeRegressor(m),
+                Algorithm::RandomForestClassifier => Fitted::ForestClassifier(m),
+                _ => Fitted::ForestRegressor(m),
             }
-            let mut p = RandomForestClassifierParameters::default()
-                .with_criterion(criterion(params))
-                .with_n_trees(n_trees as u16)
-                .with_m(max_features(params, n_features))
-                .with_min_samples_leaf(params.usize("min_samples_leaf"))
-                .with_min_samples_split(params.usize("min_samples_split"))
-                .with_seed(seed(params));
-            p.max_depth = depth(params);
-            Fitted::ForestClassifier(
-                RandomForestClassifier::fit(&matrix(x, n_features)?, &classes()?, p)
-                    .map_err(fail)?,
-            )
-        }
-        Algorithm::RandomForestRegressor => {
-            let mut p = RandomForestRegressorParameters::default()
-                .with_n_trees(params.usize("n_estimators"))
-                .with_m(max_features(params, n_features))
-                .with_min_samples_leaf(params.usize("min_samples_leaf"))
-                .with_min_samples_split(params.usize("min_samples_split"))
-                .with_seed(seed(params));
-            p.max_depth = depth(params);
-            Fitted::ForestRegressor(
-                RandomForestRegressor::fit(&matrix(x, n_features)?, &values()?, p).map_err(fail)?,
-            )
         }
         Algorithm::KNeighborsClassifier => {
             let k = params.usize("n_neighbors");
@@ -325,12 +274,26 @@ pub(crate) fn fit(
 
 impl Fitted {
     /// Class probabilities, row-major `rows × classes`, for models that have them
-    /// (`LogisticRegression`); `None` for the others.
+    /// (`LogisticRegression`, the tree classifiers); `None` for the others.
     pub(crate) fn predict_proba(&self, x: &[f64], n_features: usize) -> Option<(Vec<f64>, usize)> {
         match self {
             Fitted::Logistic(m) if m.n_features() == n_features => {
                 Some((m.predict_proba(x), m.n_classes()))
             }
+            Fitted::TreeClassifier(m) | Fitted::ForestClassifier(m) => {
+                m.average(x, n_features).ok().map(|p| (p, m.n_classes))
+            }
+            _ => None,
+        }
+    }
+
+    /// The tree learners' fitted model (for `feature_importances_` and `oob_score_`).
+    pub(crate) fn trees(&self) -> Option<&TreeModel> {
+        match self {
+            Fitted::TreeClassifier(m)
+            | Fitted::TreeRegressor(m)
+            | Fitted::ForestClassifier(m)
+            | Fitted::ForestRegressor(m) => Some(m),
             _ => None,
         }
     }
@@ -354,17 +317,11 @@ impl Fitted {
             Fitted::ElasticNet(m) => {
                 Predictions::Values(m.predict(&matrix(x, n_features)?).map_err(fail)?)
             }
-            Fitted::TreeClassifier(m) => {
-                Predictions::Classes(m.predict(&matrix(x, n_features)?).map_err(fail)?)
+            Fitted::TreeClassifier(m) | Fitted::ForestClassifier(m) => {
+                Predictions::Classes(m.predict_classes(x, n_features)?)
             }
-            Fitted::TreeRegressor(m) => {
-                Predictions::Values(m.predict(&matrix(x, n_features)?).map_err(fail)?)
-            }
-            Fitted::ForestClassifier(m) => {
-                Predictions::Classes(m.predict(&matrix(x, n_features)?).map_err(fail)?)
-            }
-            Fitted::ForestRegressor(m) => {
-                Predictions::Values(m.predict(&matrix(x, n_features)?).map_err(fail)?)
+            Fitted::TreeRegressor(m) | Fitted::ForestRegressor(m) => {
+                Predictions::Values(m.average(x, n_features)?)
             }
             Fitted::KnnClassifier(m) => {
                 Predictions::Classes(m.predict(&matrix(x, n_features)?).map_err(fail)?)

@@ -64,6 +64,12 @@ enum Kind {
     Seed,
     MaxFeatures,
     Priors,
+    /// A number in `[lo, hi]`.
+    FloatIn(f64, f64),
+    /// `n_jobs`: null or a non-zero integer (negative counts back from every core).
+    NJobs,
+    /// `max_samples`: null, an integer >= 1 or a fraction in (0, 1].
+    MaxSamples,
 }
 
 /// One accepted hyperparameter.
@@ -88,8 +94,26 @@ const SEED: HyperparameterDef = hp("random_state", "null", Kind::Seed);
 const MAX_DEPTH: HyperparameterDef = hp("max_depth", "null", Kind::OptionalIntAtLeast(1));
 const MIN_SPLIT: HyperparameterDef = hp("min_samples_split", "2", Kind::IntAtLeast(2));
 const MIN_LEAF: HyperparameterDef = hp("min_samples_leaf", "1", Kind::IntAtLeast(1));
-const CRITERION: HyperparameterDef =
-    hp("criterion", "\"gini\"", Kind::Choice(&["gini", "entropy"]));
+const CRITERION: HyperparameterDef = hp(
+    "criterion",
+    "\"gini\"",
+    Kind::Choice(&["gini", "entropy", "log_loss"]),
+);
+const REG_CRITERION: HyperparameterDef = hp(
+    "criterion",
+    "\"squared_error\"",
+    Kind::Choice(&["squared_error", "friedman_mse"]),
+);
+const MIN_WEIGHT_LEAF: HyperparameterDef =
+    hp("min_weight_fraction_leaf", "0.0", Kind::FloatIn(0.0, 0.5));
+const MAX_LEAF_NODES: HyperparameterDef = hp("max_leaf_nodes", "null", Kind::OptionalIntAtLeast(2));
+const MIN_DECREASE: HyperparameterDef = hp("min_impurity_decrease", "0.0", Kind::NonNegativeFloat);
+const TREE_MAX_FEATURES: HyperparameterDef = hp("max_features", "null", Kind::MaxFeatures);
+const N_ESTIMATORS: HyperparameterDef = hp("n_estimators", "100", Kind::IntAtLeast(1));
+const BOOTSTRAP: HyperparameterDef = hp("bootstrap", "true", Kind::Bool);
+const OOB_SCORE: HyperparameterDef = hp("oob_score", "false", Kind::Bool);
+const N_JOBS: HyperparameterDef = hp("n_jobs", "null", Kind::NJobs);
+const MAX_SAMPLES: HyperparameterDef = hp("max_samples", "null", Kind::MaxSamples);
 const KNN: [HyperparameterDef; 3] = [
     hp("n_neighbors", "5", Kind::IntAtLeast(1)),
     hp(
@@ -183,34 +207,65 @@ impl Algorithm {
             hp("max_iter", "1000", Kind::IntAtLeast(1)),
             hp("tol", "0.0001", Kind::PositiveFloat),
         ];
-        const DTC: &[HyperparameterDef] = &[CRITERION, MAX_DEPTH, MIN_SPLIT, MIN_LEAF, SEED];
-        const DTR: &[HyperparameterDef] = &[
-            hp(
-                "criterion",
-                "\"squared_error\"",
-                Kind::Choice(&["squared_error"]),
-            ),
-            MAX_DEPTH,
-            MIN_SPLIT,
-            MIN_LEAF,
-            SEED,
-        ];
-        const RFC: &[HyperparameterDef] = &[
-            hp("n_estimators", "100", Kind::IntAtLeast(1)),
+        const DTC: &[HyperparameterDef] = &[
             CRITERION,
             MAX_DEPTH,
             MIN_SPLIT,
             MIN_LEAF,
-            hp("max_features", "\"sqrt\"", Kind::MaxFeatures),
+            MIN_WEIGHT_LEAF,
+            TREE_MAX_FEATURES,
             SEED,
+            MAX_LEAF_NODES,
+            MIN_DECREASE,
+            hp("class_weight", "null", Kind::OptionalChoice(&["balanced"])),
         ];
-        const RFR: &[HyperparameterDef] = &[
-            hp("n_estimators", "100", Kind::IntAtLeast(1)),
+        const DTR: &[HyperparameterDef] = &[
+            REG_CRITERION,
             MAX_DEPTH,
             MIN_SPLIT,
             MIN_LEAF,
-            hp("max_features", "1.0", Kind::MaxFeatures),
+            MIN_WEIGHT_LEAF,
+            TREE_MAX_FEATURES,
             SEED,
+            MAX_LEAF_NODES,
+            MIN_DECREASE,
+        ];
+        const RFC: &[HyperparameterDef] = &[
+            N_ESTIMATORS,
+            CRITERION,
+            MAX_DEPTH,
+            MIN_SPLIT,
+            MIN_LEAF,
+            MIN_WEIGHT_LEAF,
+            hp("max_features", "\"sqrt\"", Kind::MaxFeatures),
+            MAX_LEAF_NODES,
+            MIN_DECREASE,
+            BOOTSTRAP,
+            OOB_SCORE,
+            N_JOBS,
+            SEED,
+            hp(
+                "class_weight",
+                "null",
+                Kind::OptionalChoice(&["balanced", "balanced_subsample"]),
+            ),
+            MAX_SAMPLES,
+        ];
+        const RFR: &[HyperparameterDef] = &[
+            N_ESTIMATORS,
+            REG_CRITERION,
+            MAX_DEPTH,
+            MIN_SPLIT,
+            MIN_LEAF,
+            MIN_WEIGHT_LEAF,
+            hp("max_features", "1.0", Kind::MaxFeatures),
+            MAX_LEAF_NODES,
+            MIN_DECREASE,
+            BOOTSTRAP,
+            OOB_SCORE,
+            N_JOBS,
+            SEED,
+            MAX_SAMPLES,
         ];
         const NB: &[HyperparameterDef] = &[hp("priors", "null", Kind::Priors)];
         const KMEANS: &[HyperparameterDef] = &[
@@ -394,6 +449,37 @@ fn check(def: &HyperparameterDef, v: &Value) -> Result<Value, String> {
                 }
                 _ => Err(format!(
                     "expected \"sqrt\", \"log2\", null, an integer >= 1 or a fraction in (0, 1], {}",
+                    got()
+                )),
+            }
+        }
+        Kind::FloatIn(lo, hi) => match as_f64(v) {
+            Some(f) if (lo..=hi).contains(&f) => Ok(f.into()),
+            _ => Err(format!("expected a number from {lo} to {hi}, {}", got())),
+        },
+        Kind::NJobs => {
+            if is_null(v) {
+                return Ok(Value::Null);
+            }
+            match as_i64(v) {
+                Some(i) if i != 0 => Ok(i.into()),
+                _ => Err(format!(
+                    "expected null, -1 (every core) or a non-zero integer, {}",
+                    got()
+                )),
+            }
+        }
+        Kind::MaxSamples => {
+            if is_null(v) {
+                return Ok(Value::Null);
+            }
+            match v {
+                Value::Number(n) if n.is_i64() && n.as_i64().unwrap_or(0) >= 1 => Ok(v.clone()),
+                Value::Number(n) if n.as_f64().is_some_and(|f| f > 0.0 && f <= 1.0) => {
+                    Ok(v.clone())
+                }
+                _ => Err(format!(
+                    "expected null, an integer >= 1 or a fraction in (0, 1], {}",
                     got()
                 )),
             }
