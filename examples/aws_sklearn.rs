@@ -23,7 +23,6 @@
 use std::time::Duration;
 
 use sagemaker::prelude::*;
-use sagemaker::sklearn::sklearn_predictor;
 
 #[tokio::main]
 async fn main() -> sagemaker::Result<()> {
@@ -94,18 +93,12 @@ async fn main() -> sagemaker::Result<()> {
 
     // 3. Deploy and predict.
     let endpoint = sagemaker::names::name_from_base("aws-sklearn-example");
-    let predictor = sklearn_predictor(
-        estimator
-            .deploy(
-                DeployConfig::builder()
-                    .initial_instance_count(1)
-                    .instance_type("ml.m5.large")
-                    .endpoint_name(endpoint.clone())
-                    .wait_config(wait.clone())
-                    .build()?,
-            )
-            .await?,
-    );
+    let config = DeployConfig::builder()
+        .instance_type("ml.m5.large")
+        .endpoint_name(endpoint.clone())
+        .wait_config(wait.clone())
+        .build()?;
+    let predictor = job.deploy(config).await?;
     println!("endpoint:         {endpoint} (InService)");
     if let Some(url) = &moto {
         queue_moto_answer(url, "[\"virginica\"]")?;

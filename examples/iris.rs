@@ -6,7 +6,6 @@
 //! Run it with `cargo run --release --example iris`.
 
 use sagemaker::prelude::*;
-use sagemaker::sklearn::sklearn_predictor;
 
 #[tokio::main]
 async fn main() -> sagemaker::Result<()> {
@@ -62,17 +61,13 @@ async fn main() -> sagemaker::Result<()> {
     println!("model artifact:   {}", job.model_data().await?);
 
     // 5. Deploy: CreateModel + CreateEndpointConfig + CreateEndpoint, then wait for InService.
-    //    The scikit-learn codecs send CSV rows and read JSON, so string labels come back as is.
-    let predictor = sklearn_predictor(
-        estimator
-            .deploy(
-                DeployConfig::builder()
-                    .initial_instance_count(1)
-                    .instance_type("ml.m5.large")
-                    .build()?,
-            )
-            .await?,
-    );
+    //    The job deploys its own artifact. An SKLearn estimator's predictor has the
+    //    scikit-learn codecs: CSV rows in, JSON out, so string labels come back as is.
+    let config = DeployConfig::builder()
+        .instance_type("ml.m5.large")
+        .initial_instance_count(1)
+        .build()?;
+    let predictor = job.deploy(config).await?;
     let rows = vec![vec![5.1, 3.5, 1.4, 0.2], vec![6.7, 3.1, 5.6, 2.4]];
     let predictions = predictor.predict(&rows).await?;
     println!("endpoint:         {}", predictor.endpoint_name());
@@ -95,7 +90,7 @@ async fn main() -> sagemaker::Result<()> {
     //    seeing columns 0-3 (input_filter), one prediction per line.
     let rows = write_batch_input("batch_input.csv")?;
     let batch_input = session.upload_data("batch_input.csv", "iris-batch").await?;
-    let transformer = estimator
+    let transformer = job
         .transformer(
             Transformer::builder()
                 .instance_count(1)
