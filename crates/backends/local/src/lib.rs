@@ -17,6 +17,7 @@
 
 mod async_inference;
 mod endpoints;
+mod guard;
 mod owner;
 mod server;
 mod serverless;

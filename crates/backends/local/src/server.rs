@@ -40,6 +40,7 @@ pub(crate) fn router(inner: Arc<Inner>) -> Router {
         .route("/endpoints/{name}/invocations", post(invoke))
         .route("/endpoints/{name}/async-invocations", post(invoke_async))
         .route("/endpoints/{name}/ping", get(ping))
+        .layer(axum::middleware::from_fn(crate::guard::catch_panic_layer))
         .with_state(inner)
 }
 
@@ -67,6 +68,9 @@ pub(crate) fn container_router(inner: Arc<Inner>, endpoint: String) -> Router {
                 }
             }),
         )
+        .layer(axum::middleware::from_fn(
+            crate::guard::catch_panic_as_container,
+        ))
 }
 
 /// Turns a runtime-API `ModelError` back into the container's own answer.
