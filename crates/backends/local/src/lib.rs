@@ -108,7 +108,9 @@ impl Inner {
                 format!("the local endpoint server needs a tokio runtime: {e}"),
             )
         })?;
-        // The server holds only a weak handle, so dropping the backend stops serving.
+        // The server holds a strong handle: it keeps serving (and its models stay loaded)
+        // after the backend is dropped, until the tokio runtime that runs it shuts down;
+        // `delete_endpoint` is what unloads a model.
         let router = server::router(self.clone());
         tokio::spawn(server::serve(listener, router));
         tracing::info!(target: "sagemaker::local", %addr, "local endpoint server listening");

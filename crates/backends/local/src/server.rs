@@ -320,7 +320,8 @@ fn json_response(
     response
 }
 
-/// The SageMaker Runtime wire form of an error (`runtime-wire.md` §1.4).
+/// The SageMaker Runtime wire form of an error (the errors of `InvokeEndpoint` in the API
+/// reference: <https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpoint.html>).
 pub(crate) fn error_response(e: &Error) -> Response {
     let message = e.message().to_string();
     match e.kind() {

@@ -1,5 +1,6 @@
-//! Batch transform on the local backend, following SageMaker's rules (`sagemaker-semantics.md`
-//! §4.5): every input object processed on its own, `<input>.out` in input order, `Line`
+//! Batch transform on the local backend, following SageMaker's rules (Amazon SageMaker developer
+//! guide, "Batch transform" and "Associate prediction results with input records":
+//! <https://docs.aws.amazon.com/sagemaker/latest/dg/batch-transform.html>): every input object processed on its own, `<input>.out` in input order, `Line`
 //! splitting with `MultiRecord`/`SingleRecord` batching under `MaxPayloadInMB`, gzip inputs,
 //! `DataProcessing` (input filter, join, output filter), `AssembleWith`, parallel invocations,
 //! and no partial `.out` ever visible.
