@@ -41,7 +41,7 @@ fn fit(root: &Path, algorithm: &str) -> std::path::PathBuf {
     )
     .with_hyperparameters(hp)
     .with_channels(channels);
-    SklearnContainer::default().train(&env).unwrap();
+    SklearnContainer.train(&env).unwrap();
     paths.model_dir
 }
 
@@ -54,7 +54,9 @@ fn edit_manifest(dir: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
 
 #[test]
 fn a_fitted_model_that_contradicts_its_manifest_is_refused_at_load() {
-    for algorithm in ["DecisionTreeClassifier"] {
+    // A tree indexes features directly: the mismatch that used to panic on the first request.
+    let algorithm = "DecisionTreeClassifier";
+    {
         let root = tempfile::tempdir().unwrap();
         let dir = fit(root.path(), algorithm);
         let model = SklearnModel::load(&dir).unwrap();
