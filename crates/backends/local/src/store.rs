@@ -23,7 +23,7 @@ impl LocalStore {
     /// The file that holds `uri`'s object.
     ///
     /// S3 keys are opaque strings, so the key is never normalised: each `/`-separated segment
-    /// is escaped ([`key_path`]) so that `a/../b` and `b` stay two objects and no key can leave
+    /// is escaped (see `key_path`) so that `a/../b` and `b` stay two objects and no key can leave
     /// its bucket directory. The bucket is checked against S3's naming rules again because
     /// [`StorageUri::s3`] builds a URI without parsing it.
     pub fn path_of(&self, uri: &StorageUri) -> Result<PathBuf> {
