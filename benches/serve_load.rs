@@ -3,7 +3,7 @@
 //! latency, the time from `deploy()` to the first prediction, and the memory of an endpoint.
 //!
 //! `cargo bench -p sagemaker --bench serve_load` (release build; about 2 minutes). Prints a
-//! Markdown table of every figure next to its goal (`perf-anchors.md` §3, "Serving").
+//! Markdown table of every figure next to its goal (the serving goals in `docs/benchmarks.md`).
 //!
 //! The server runs on a 2-worker tokio runtime (the anchor's shape: 2 vCPUs). The load
 //! generator is the workspace's one (`sagemaker_test_support::load`): its own OS thread with

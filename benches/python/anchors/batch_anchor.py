@@ -3,7 +3,7 @@
 Usage: python batch_anchor.py DATADIR MODEL.pkl --engine {container,pandas} --out OUT
 
 Reads DATADIR/batch_X.csv (gen_data.py), predicts with the pickled model (train_pickle.py
---data syn) and writes one label per input line to OUT, as perf-anchors.md section 4 does:
+--data syn) and writes one label per input line to OUT, as the batch anchor in docs/benchmarks.md does:
   container  the SageMaker container's path: the file is cut into 6 MiB line-aligned batches
              (SplitType=Line, BatchStrategy=MultiRecord, MaxPayloadInMB=6); each batch is
              decoded as text the container's way (csv.reader -> np.array(rows).squeeze()

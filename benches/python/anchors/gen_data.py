@@ -1,4 +1,4 @@
-"""Data for the side-by-side perf bench, built as perf-anchors.md describes.
+"""Data for the side-by-side perf bench, built as docs/benchmarks.md describes.
 
 Usage: python gen_data.py OUTDIR [--quick]
 

@@ -471,6 +471,19 @@ fn refuse(name: &str, reason: impl fmt::Display) -> Error {
     .with_context(context::PATH, name)
 }
 
+/// The error for an archive with more than `max_entries` entries (records included).
+fn too_many_entries(limits: &ExtractLimits, name: &str) -> Error {
+    Error::new(
+        ErrorKind::UnsafeArtifact,
+        format!(
+            "the archive has more than {} entries (max_entries); stopped at entry '{}'",
+            limits.max_entries,
+            printable(name)
+        ),
+    )
+    .with_context(context::PATH, name)
+}
+
 /// A data error about one entry.
 fn bad_entry(name: &str, reason: impl fmt::Display) -> Error {
     Error::new(
@@ -558,28 +571,23 @@ fn unpack_into<R: Read>(
     let mut seen: u64 = 0;
     let mut buf = vec![0u8; COPY_BUFFER];
 
-    for entry in archive.entries().map_err(|e| stream_error(None, e))? {
+    // Raw entries: long names and extended headers are read here, within the limits.
+    let mut meta = crate::tar_meta::Meta::default();
+    let entries = archive.entries().map_err(|e| stream_error(None, e))?;
+    for entry in entries.raw(true) {
         let mut entry = entry.map_err(|e| stream_error(None, e))?;
-        let raw = entry.path_bytes().into_owned();
-        let name = String::from_utf8_lossy(&raw).into_owned();
         seen += 1;
         if seen > limits.max_entries {
-            return Err(Error::new(
-                ErrorKind::UnsafeArtifact,
-                format!(
-                    "the archive has more than {} entries (max_entries); stopped at entry '{}'",
-                    limits.max_entries,
-                    printable(&name)
-                ),
-            )
-            .with_context(context::PATH, name));
+            let header_name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            return Err(too_many_entries(&limits, &header_name));
         }
-
-        let kind = entry.header().entry_type();
-        if kind.is_pax_global_extensions() {
-            // Global PAX defaults (comments, charset) carry nothing we apply.
+        if meta.absorb(&mut entry, summary.bytes, &limits)? {
             continue;
         }
+        let raw = meta.path_of(&entry);
+        let name = String::from_utf8_lossy(&raw).into_owned();
+
+        let kind = entry.header().entry_type();
         let rel = sanitize(&raw).map_err(|reason| refuse(&name, reason))?;
 
         let is_file = matches!(kind, EntryType::Regular | EntryType::Continuous);
@@ -657,7 +665,12 @@ fn unpack_into<R: Read>(
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(stream_error(Some(&name), e)),
             };
-            if summary.bytes.saturating_add(n as u64) > limits.max_total_bytes {
+            if summary
+                .bytes
+                .saturating_add(meta.bytes)
+                .saturating_add(n as u64)
+                > limits.max_total_bytes
+            {
                 return Err(Error::new(
                     ErrorKind::UnsafeArtifact,
                     format!(
@@ -695,6 +708,8 @@ fn unpack_into<R: Read>(
             summary.files += 1;
         }
     }
+
+    meta.finish()?;
 
     // Read on to the gzip trailer so that its checksum and length are verified: a gzip stream
     // cut right after a complete tar entry would otherwise pass unnoticed.

@@ -17,6 +17,7 @@ pub mod jsonpath;
 pub mod names;
 pub mod session;
 pub mod spec;
+mod tar_meta;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod uri;

@@ -141,17 +141,8 @@ impl FromStr for StorageUri {
         };
         if let Some(rest) = uri.strip_prefix("s3://") {
             let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
-            if bucket.is_empty() {
-                return invalid("the bucket name is empty");
-            }
-            if bucket.len() > 63
-                || !bucket
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-.".contains(c))
-            {
-                return invalid(
-                    "bucket names are 1 to 63 lower-case letters, digits, '-' or '.' characters",
-                );
+            if let Err(why) = check_bucket(bucket) {
+                return invalid(&why);
             }
             Ok(StorageUri::S3 {
                 bucket: bucket.to_string(),
@@ -168,6 +159,47 @@ impl FromStr for StorageUri {
             invalid("only s3:// and file:// URIs are supported")
         }
     }
+}
+
+/// Applies S3's bucket naming rules (general purpose buckets), so that a bucket name can never
+/// be a path component such as `..` on the local backend. See "Bucket naming rules" in the
+/// Amazon S3 user guide: <https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html>.
+fn check_bucket(bucket: &str) -> std::result::Result<(), String> {
+    if bucket.is_empty() {
+        return Err("the bucket name is empty".into());
+    }
+    if !(3..=63).contains(&bucket.len()) {
+        return Err(format!(
+            "the bucket name '{bucket}' has {} characters; bucket names have 3 to 63",
+            bucket.len()
+        ));
+    }
+    if let Some(c) = bucket
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-' || *c == '.'))
+    {
+        return Err(format!(
+            "the bucket name '{bucket}' has the character {c:?}; bucket names use only \
+             lower-case letters, digits, '.' and '-'"
+        ));
+    }
+    let alnum = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if !alnum(bucket.chars().next()) || !alnum(bucket.chars().last()) {
+        return Err(format!(
+            "the bucket name '{bucket}' must begin and end with a letter or digit"
+        ));
+    }
+    if bucket.contains("..") {
+        return Err(format!(
+            "the bucket name '{bucket}' has two adjacent periods"
+        ));
+    }
+    if bucket.parse::<std::net::Ipv4Addr>().is_ok() {
+        return Err(format!(
+            "the bucket name '{bucket}' is formatted as an IP address"
+        ));
+    }
+    Ok(())
 }
 
 impl fmt::Display for StorageUri {
@@ -199,17 +231,19 @@ mod tests {
     #[test]
     fn round_trips() {
         for s in [
-            "s3://b/k/x.csv",
-            "s3://b/",
-            "s3://b/prefix/",
+            "s3://bkt/k/x.csv",
+            "s3://bkt/",
+            "s3://bkt/prefix/",
+            "s3://bkt/a/../b",
+            "s3://bkt//x",
             "file:///tmp/a b/c",
         ] {
             let u: StorageUri = s.parse().unwrap();
             assert_eq!(u.to_string(), s);
         }
-        let u: StorageUri = "s3://b".parse().unwrap();
+        let u: StorageUri = "s3://bkt".parse().unwrap();
         assert_eq!(u.key(), Some(""));
-        assert_eq!(u.join("k").to_string(), "s3://b/k");
+        assert_eq!(u.join("k").to_string(), "s3://bkt/k");
     }
 
     #[test]
@@ -228,10 +262,47 @@ mod tests {
     }
 
     #[test]
+    fn bucket_rules_refuse_hostile_names() {
+        // (uri, words the message must contain)
+        let table = [
+            ("s3://../inroot.tar.gz", "3 to 63"),
+            ("s3://.../x", "begin and end"),
+            ("s3://a..b/x", "adjacent periods"),
+            ("s3://./x", "3 to 63"),
+            ("s3://b/k", "3 to 63"),
+            ("s3://ab/k", "3 to 63"),
+            ("s3://-bucket/k", "begin and end"),
+            ("s3://bucket-/k", "begin and end"),
+            ("s3://.bucket/k", "begin and end"),
+            ("s3://192.168.5.4/k", "IP address"),
+            ("s3://Bucket/k", "'B'"),
+            ("s3://buck_et/k", "'_'"),
+            ("s3://buck%2F/k", "'%'"),
+            ("s3://bu\\ck/k", "'\\\\'"),
+        ];
+        for (uri, words) in table {
+            let e = uri.parse::<StorageUri>().unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidConfig, "{uri}");
+            assert!(e.message().contains(uri), "{uri}: {e}");
+            assert!(e.message().contains(words), "{uri}: {e}");
+        }
+        let long = format!("s3://{}/k", "a".repeat(64));
+        assert!(long.parse::<StorageUri>().is_err());
+        for ok in [
+            "s3://abc/k",
+            "s3://my.bucket-1/k",
+            &format!("s3://{}/k", "a".repeat(63)),
+            "s3://1.2.3/k",
+        ] {
+            assert!(ok.parse::<StorageUri>().is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
     fn file_names() {
-        let u: StorageUri = "s3://b/a/model.tar.gz".parse().unwrap();
+        let u: StorageUri = "s3://bkt/a/model.tar.gz".parse().unwrap();
         assert_eq!(u.file_name(), Some("model.tar.gz"));
-        let u: StorageUri = "s3://b/".parse().unwrap();
+        let u: StorageUri = "s3://bkt/".parse().unwrap();
         assert_eq!(u.file_name(), None);
     }
 }

@@ -399,12 +399,16 @@ pub(crate) async fn start_job(
     };
     let base = root.join(&job_name);
     let store = session.store();
+    // A secret per job keys the payload digests; it reaches the job only as an environment
+    // variable of the job, never as an object beside the payloads.
+    let key = payload::PayloadKey::generate()?;
     payload::put(
         store.as_ref(),
         &base,
         PayloadKind::Arguments,
         arguments,
         who,
+        Some(&key),
     )
     .await?;
 
@@ -455,6 +459,10 @@ pub(crate) async fn start_job(
 
     let mut environment = settings.environment_variables().clone();
     environment.insert(FUNCTION_ENV.to_string(), who.function.to_string());
+    environment.insert(
+        payload::SECRET_KEY_ENV.to_string(),
+        key.as_str().to_string(),
+    );
     let arguments = vec![
         FUNCTION_FLAG.to_string(),
         who.function.to_string(),
@@ -606,13 +614,18 @@ async fn completed_payload(
 ) -> Result<(PayloadKind, Vec<u8>)> {
     let base = job_base(d);
     let store = session.store();
+    let key = payload::PayloadKey::of_job(&d.environment);
+    let key = key.as_ref();
     if session.backend().name() == "local" {
-        let bytes = payload::get(store.as_ref(), &base, PayloadKind::Results, who).await?;
+        let bytes = payload::get(store.as_ref(), &base, PayloadKind::Results, who, key).await?;
         return Ok((PayloadKind::Results, bytes));
     }
     for kind in [PayloadKind::Results, PayloadKind::Exception] {
         if payload::exists(store.as_ref(), &base, kind).await? {
-            return Ok((kind, payload::get(store.as_ref(), &base, kind, who).await?));
+            return Ok((
+                kind,
+                payload::get(store.as_ref(), &base, kind, who, key).await?,
+            ));
         }
     }
     let name = d.training_job_name.as_str();
@@ -660,7 +673,7 @@ async fn completed_payload(
         if !meta_path.is_file() {
             continue;
         }
-        let bytes = payload::read_dir(&dir, who)?;
+        let bytes = payload::read_dir(&dir, who, key)?;
         let meta = std::fs::read(&meta_path).map_err(|e| Error::io(&meta_path, e))?;
         let uri = payload::dir_uri(&base, kind);
         store
@@ -778,8 +791,15 @@ pub(crate) async fn outcome<T: DeserializeOwned, E: DeserializeOwned>(
         }
         TrainingJobStatus::Failed => {
             if payload::exists(store.as_ref(), &base, PayloadKind::Exception).await? {
-                let bytes =
-                    payload::get(store.as_ref(), &base, PayloadKind::Exception, who).await?;
+                let key = payload::PayloadKey::of_job(&d.environment);
+                let bytes = payload::get(
+                    store.as_ref(),
+                    &base,
+                    PayloadKind::Exception,
+                    who,
+                    key.as_ref(),
+                )
+                .await?;
                 return Err(decode_exception(&bytes, who, d));
             }
             // No exception object: a crash, a panic or an exit. The job's error says why.
@@ -1011,7 +1031,7 @@ echo not an ELF binary
         let store = session.store();
         let pack = |kind: PayloadKind, bytes: &[u8]| {
             let model = dir.path().join(format!("model-{}", kind.dir()));
-            payload::write_dir(&model.join(kind.dir()), bytes, WHO).unwrap();
+            payload::write_dir(&model.join(kind.dir()), bytes, WHO, None).unwrap();
             let tar = dir.path().join(format!("{}.tar.gz", kind.dir()));
             sagemaker_core::artifact::pack_dir(&model, &tar).unwrap();
             tar

@@ -1,12 +1,105 @@
-//! Payloads: a JSON value plus a `metadata.json` holding its SHA-256, the format version and
-//! the SDK and binary versions. A payload whose hash or versions do not match is refused with
+//! Payloads: a JSON value plus a `metadata.json` holding its digest, the format version and
+//! the SDK and binary versions. A payload whose digest or versions do not match is refused with
 //! a [`ErrorKind::Serialization`] error, never decoded.
+//!
+//! The digest is an HMAC-SHA256 keyed by a secret made for each job ([`PayloadKey`]), handed to
+//! the job the way the SageMaker Python SDK hands its remote-function secret: as the job's
+//! environment variable [`SECRET_KEY_ENV`], never stored beside the payloads. Whoever can
+//! rewrite a payload and its metadata in the bucket cannot forge the digest without it. A job
+//! without that variable (made by an older SDK, or run by hand) falls back to an unkeyed
+//! SHA-256, which only detects corruption; whether a job has a key is read from the job,
+//! never from the payload, so a rewritten payload cannot opt out of the check.
 
 use std::path::Path;
 
 use sagemaker_core::{ArtifactStore, Error, ErrorKind, Result, StorageUri};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+/// The job environment variable that carries the job's payload secret (the name the
+/// SageMaker Python SDK uses for its remote functions).
+pub const SECRET_KEY_ENV: &str = "REMOTE_FUNCTION_SECRET_KEY";
+
+/// The secret that keys a job's payload digests: 32 random bytes, hex-encoded.
+///
+/// ```
+/// use sagemaker_remote::payload::PayloadKey;
+///
+/// let key = PayloadKey::generate().unwrap();
+/// assert_eq!(key.as_str().len(), 64);
+/// assert_ne!(key, PayloadKey::generate().unwrap());
+/// assert_eq!(format!("{key:?}"), "PayloadKey(..)");
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct PayloadKey(String);
+
+impl std::fmt::Debug for PayloadKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A secret never reaches a log through Debug.
+        f.write_str("PayloadKey(..)")
+    }
+}
+
+impl PayloadKey {
+    /// A new random key from the operating system's generator.
+    pub fn generate() -> Result<Self> {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|e| {
+            Error::new(
+                ErrorKind::Internal,
+                format!("cannot draw a payload secret from the system's random source: {e}"),
+            )
+        })?;
+        Ok(PayloadKey(hex(&bytes)))
+    }
+
+    /// The key recorded in a job's environment, if the job has one.
+    pub fn of_job(environment: &std::collections::BTreeMap<String, String>) -> Option<Self> {
+        environment
+            .get(SECRET_KEY_ENV)
+            .filter(|k| !k.is_empty())
+            .map(|k| PayloadKey(k.clone()))
+    }
+
+    /// The key of the job this process runs, from [`SECRET_KEY_ENV`].
+    pub fn from_env() -> Option<Self> {
+        std::env::var(SECRET_KEY_ENV)
+            .ok()
+            .filter(|k| !k.is_empty())
+            .map(PayloadKey)
+    }
+
+    /// The key text, as set in the job's environment.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// Hex HMAC-SHA256 of `bytes` keyed by the key's text (as Python's
+/// `hmac.new(key.encode(), bytes, hashlib.sha256).hexdigest()`).
+pub fn hmac_sha256_hex(key: &PayloadKey, bytes: &[u8]) -> String {
+    use hmac::{KeyInit, Mac};
+    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(key.0.as_bytes())
+        .expect("HMAC takes a key of any length");
+    mac.update(bytes);
+    hex(&mac.finalize().into_bytes())
+}
+
+/// The digest recorded for `payload`: keyed when the job has a key.
+fn digest(payload: &[u8], key: Option<&PayloadKey>) -> String {
+    match key {
+        Some(key) => hmac_sha256_hex(key, payload),
+        None => sha256_hex(payload),
+    }
+}
 
 /// The payload format version written and accepted.
 pub const FORMAT_VERSION: u32 = 1;
@@ -42,7 +135,8 @@ impl PayloadKind {
 /// `metadata.json` of a payload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Metadata {
-    /// Hex SHA-256 of the payload bytes.
+    /// Hex HMAC-SHA256 of the payload bytes keyed by the job's [`PayloadKey`] (a plain SHA-256
+    /// for a job without one); the field keeps the Python SDK's name.
     pub sha256_hash: String,
     /// [`FORMAT_VERSION`] of the writer.
     pub format_version: u32,
@@ -67,18 +161,18 @@ pub struct Identity {
 
 /// Hex SHA-256.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut s = String::with_capacity(64);
-    for b in digest.iter() {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
+    hex(&Sha256::digest(bytes))
 }
 
-/// The metadata of `payload` written by `who`.
+/// The metadata of `payload` written by `who` for a job without a key.
 pub fn metadata_for(payload: &[u8], who: Identity) -> Metadata {
+    metadata_keyed(payload, who, None)
+}
+
+/// The metadata of `payload` written by `who`, its digest keyed by `key`.
+pub fn metadata_keyed(payload: &[u8], who: Identity, key: Option<&PayloadKey>) -> Metadata {
     Metadata {
-        sha256_hash: sha256_hex(payload),
+        sha256_hash: digest(payload, key),
         format_version: FORMAT_VERSION,
         serialization: SERIALIZATION.to_string(),
         sdk_version: sagemaker_core::SDK_VERSION.to_string(),
@@ -94,9 +188,20 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Checks `payload` against its `metadata` bytes, as read by `who`. `place` says where the
-/// payload is, for messages.
+/// Checks `payload` against its `metadata` bytes, as read by `who`, for a job without a key.
+/// `place` says where the payload is, for messages.
 pub fn verify(metadata: &[u8], payload: &[u8], who: Identity, place: &str) -> Result<()> {
+    verify_keyed(metadata, payload, who, None, place)
+}
+
+/// Checks `payload` against its `metadata` bytes, as read by `who`, with the job's `key`.
+pub fn verify_keyed(
+    metadata: &[u8],
+    payload: &[u8],
+    who: Identity,
+    key: Option<&PayloadKey>,
+    place: &str,
+) -> Result<()> {
     let refuse = |why: String| {
         Error::new(ErrorKind::Serialization, format!("{place}: {why}"))
             .with_context(sagemaker_core::error::context::PATH, place.to_string())
@@ -128,11 +233,16 @@ pub fn verify(metadata: &[u8], payload: &[u8], who: Identity, place: &str) -> Re
             meta.function, who.function
         )));
     }
-    if !constant_time_eq(sha256_hex(payload).as_bytes(), meta.sha256_hash.as_bytes()) {
-        return Err(refuse(
-            "integrity check failed: the payload's SHA-256 does not match its metadata (corrupted or tampered)"
+    if !constant_time_eq(digest(payload, key).as_bytes(), meta.sha256_hash.as_bytes()) {
+        return Err(refuse(match key {
+            Some(_) => "integrity check failed: the payload's HMAC-SHA256 does not match its \
+                        metadata under this job's secret (corrupted, or written by someone \
+                        without the secret)"
                 .to_string(),
-        ));
+            None => "integrity check failed: the payload's SHA-256 does not match its metadata \
+                     (corrupted)"
+                .to_string(),
+        }));
     }
     Ok(())
 }
@@ -150,9 +260,10 @@ pub async fn put(
     kind: PayloadKind,
     payload: Vec<u8>,
     who: Identity,
+    key: Option<&PayloadKey>,
 ) -> Result<()> {
     let dir = dir_uri(base, kind);
-    let meta = serde_json::to_vec_pretty(&metadata_for(&payload, who))?;
+    let meta = serde_json::to_vec_pretty(&metadata_keyed(&payload, who, key))?;
     store.put_bytes(payload, &dir.join(PAYLOAD_FILE)).await?;
     store.put_bytes(meta, &dir.join(METADATA_FILE)).await
 }
@@ -172,11 +283,12 @@ pub async fn get(
     base: &StorageUri,
     kind: PayloadKind,
     who: Identity,
+    key: Option<&PayloadKey>,
 ) -> Result<Vec<u8>> {
     let dir = dir_uri(base, kind);
     let meta = store.get_bytes(&dir.join(METADATA_FILE)).await?;
     let payload = store.get_bytes(&dir.join(PAYLOAD_FILE)).await?;
-    verify(&meta, &payload, who, &dir.to_string())?;
+    verify_keyed(&meta, &payload, who, key, &dir.to_string())?;
     Ok(payload)
 }
 
@@ -196,20 +308,25 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Writes a payload and its metadata into a directory on disk (the job side).
-pub(crate) fn write_dir(dir: &Path, payload: &[u8], who: Identity) -> std::io::Result<()> {
-    let meta =
-        serde_json::to_vec_pretty(&metadata_for(payload, who)).map_err(std::io::Error::other)?;
+pub(crate) fn write_dir(
+    dir: &Path,
+    payload: &[u8],
+    who: Identity,
+    key: Option<&PayloadKey>,
+) -> std::io::Result<()> {
+    let meta = serde_json::to_vec_pretty(&metadata_keyed(payload, who, key))
+        .map_err(std::io::Error::other)?;
     write_atomic(&dir.join(PAYLOAD_FILE), payload)?;
     write_atomic(&dir.join(METADATA_FILE), &meta)
 }
 
 /// Reads and verifies a payload from a directory on disk (the job side).
-pub(crate) fn read_dir(dir: &Path, who: Identity) -> Result<Vec<u8>> {
+pub(crate) fn read_dir(dir: &Path, who: Identity, key: Option<&PayloadKey>) -> Result<Vec<u8>> {
     let meta_path = dir.join(METADATA_FILE);
     let meta = std::fs::read(&meta_path).map_err(|e| Error::io(&meta_path, e))?;
     let path = dir.join(PAYLOAD_FILE);
     let payload = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-    verify(&meta, &payload, who, &dir.display().to_string())?;
+    verify_keyed(&meta, &payload, who, key, &dir.display().to_string())?;
     Ok(payload)
 }
 
@@ -267,13 +384,67 @@ mod tests {
     #[test]
     fn disk_round_trip() {
         let dir = std::env::temp_dir().join(format!("sm-remote-payload-{}", std::process::id()));
-        write_dir(&dir, b"\"x\"", WHO).unwrap();
-        assert_eq!(read_dir(&dir, WHO).unwrap(), b"\"x\"");
+        write_dir(&dir, b"\"x\"", WHO, None).unwrap();
+        assert_eq!(read_dir(&dir, WHO, None).unwrap(), b"\"x\"");
         std::fs::write(dir.join(PAYLOAD_FILE), b"\"y\"").unwrap();
         assert_eq!(
-            read_dir(&dir, WHO).unwrap_err().kind(),
+            read_dir(&dir, WHO, None).unwrap_err().kind(),
             ErrorKind::Serialization
         );
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn hmac_matches_the_python_sdk_and_rfc_4231() {
+        // RFC 4231 test case 2: key "Jefe".
+        assert_eq!(
+            hmac_sha256_hex(&PayloadKey("Jefe".into()), b"what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn a_payload_rewritten_with_its_digest_is_refused_without_the_secret() {
+        let key = PayloadKey::generate().unwrap();
+        let payload = b"[1,2]";
+        let meta = serde_json::to_vec(&metadata_keyed(payload, WHO, Some(&key))).unwrap();
+        verify_keyed(&meta, payload, WHO, Some(&key), "p").unwrap();
+        // A plain SHA-256 no longer verifies: the digest is keyed.
+        assert_ne!(
+            metadata_keyed(payload, WHO, Some(&key)).sha256_hash,
+            sha256_hex(payload)
+        );
+
+        // The attacker rewrites the payload and recomputes the digest every way it can
+        // without the secret: unkeyed, and keyed by a secret of its own.
+        let forged = b"[1,9]";
+        for meta in [
+            metadata_for(forged, WHO),
+            metadata_keyed(forged, WHO, Some(&PayloadKey::generate().unwrap())),
+        ] {
+            let e = verify_keyed(
+                &serde_json::to_vec(&meta).unwrap(),
+                forged,
+                WHO,
+                Some(&key),
+                "p",
+            )
+            .unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Serialization);
+            assert!(e.message().contains("integrity check failed"), "{e}");
+            assert!(e.message().contains("HMAC-SHA256"), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_key_travels_in_the_job_environment_only() {
+        let key = PayloadKey::generate().unwrap();
+        let mut env = std::collections::BTreeMap::new();
+        assert_eq!(PayloadKey::of_job(&env), None);
+        env.insert(SECRET_KEY_ENV.to_string(), key.as_str().to_string());
+        assert_eq!(PayloadKey::of_job(&env), Some(key.clone()));
+        // Nothing of the key is in the metadata written beside the payload.
+        let meta = serde_json::to_string(&metadata_keyed(b"1", WHO, Some(&key))).unwrap();
+        assert!(!meta.contains(key.as_str()), "{meta}");
     }
 }

@@ -66,8 +66,13 @@ fn write_sdk_exception(paths: &JobPaths, who: Identity, e: &Error) {
         message: e.message().to_string(),
     };
     let bytes = serde_json::to_vec(&exc).unwrap_or_default();
-    if let Err(err) = payload::write_dir(&paths.out.join(PayloadKind::Exception.dir()), &bytes, who)
-    {
+    let key = payload::PayloadKey::from_env();
+    if let Err(err) = payload::write_dir(
+        &paths.out.join(PayloadKind::Exception.dir()),
+        &bytes,
+        who,
+        key.as_ref(),
+    ) {
         eprintln!("[sagemaker-remote] cannot write the exception: {err}");
     }
 }
@@ -120,7 +125,10 @@ pub(crate) fn run_job(args: &[String]) -> i32 {
         reg.binary_version,
         std::env::var("SM_NUM_CPUS").unwrap_or_else(|_| "?".into())
     );
-    let arguments = match payload::read_dir(&paths.arguments, who) {
+    // The job's secret comes from its environment; jobs made without one check an unkeyed
+    // digest (see `payload`).
+    let key = payload::PayloadKey::from_env();
+    let arguments = match payload::read_dir(&paths.arguments, who, key.as_ref()) {
         Ok(a) => a,
         Err(e) => {
             let e = Error::new(
@@ -166,7 +174,12 @@ pub(crate) fn run_job(args: &[String]) -> i32 {
             EXIT_PANIC
         }
         Ok(RunOutcome::Returned(bytes)) => {
-            match payload::write_dir(&paths.out.join(PayloadKind::Results.dir()), &bytes, who) {
+            match payload::write_dir(
+                &paths.out.join(PayloadKind::Results.dir()),
+                &bytes,
+                who,
+                key.as_ref(),
+            ) {
                 Ok(()) => {
                     println!("[sagemaker-remote] {name} returned in {ms:.1} ms");
                     0
@@ -181,8 +194,12 @@ pub(crate) fn run_job(args: &[String]) -> i32 {
             }
         }
         Ok(RunOutcome::Raised(bytes, summary)) => {
-            let written =
-                payload::write_dir(&paths.out.join(PayloadKind::Exception.dir()), &bytes, who);
+            let written = payload::write_dir(
+                &paths.out.join(PayloadKind::Exception.dir()),
+                &bytes,
+                who,
+                key.as_ref(),
+            );
             if let Err(e) = &written {
                 eprintln!("[sagemaker-remote] cannot write the exception: {e}");
             }

@@ -489,8 +489,8 @@ mod tests {
             "environment_variables"
         );
         assert_eq!(field(ok().dependencies("/no/such/file")), "dependencies");
-        let s = ok().s3_root_uri("s3://b/p/").build().unwrap();
-        assert_eq!(s.s3_root_uri().unwrap().to_string(), "s3://b/p");
+        let s = ok().s3_root_uri("s3://bkt/p/").build().unwrap();
+        assert_eq!(s.s3_root_uri().unwrap().to_string(), "s3://bkt/p");
     }
 
     #[test]

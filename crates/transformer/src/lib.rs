@@ -492,6 +492,18 @@ impl Transformer {
                     ));
                 }
             }
+            // SageMaker joins only when Accept and ContentType match; JSON and JSON Lines
+            // records parse alike, so they count as one format here.
+            let family = |v: &str| base_type(v).trim_end_matches("lines").to_string();
+            if args.join_source == JoinSource::Input && family(ct) != family(accept) {
+                return Err(Error::invalid_config(
+                    "accept",
+                    format!(
+                        "join_source = Input needs the values for Accept and ContentType to \
+                         match; got accept '{accept}' for content_type '{ct}'"
+                    ),
+                ));
+            }
             if base_type(ct) == "text/csv" {
                 if let Some(f) = &input_filter
                     && !f.is_index_only()

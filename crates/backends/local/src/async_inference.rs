@@ -238,13 +238,20 @@ impl AsyncQueue {
     fn work(self: Arc<Self>) {
         while let Some(job) = self.next() {
             self.counters.running.fetch_add(1, Ordering::Relaxed);
-            self.run(job);
+            // The model's panics are already its 500s; this catches ours, so that the request
+            // still gets its failure object and the worker lives on to serve the next one.
+            if let Err(message) = crate::guard::catch(|| self.run(&job)) {
+                self.fail(
+                    &job,
+                    format!("InternalFailure: the asynchronous worker panicked: {message}"),
+                );
+            }
             self.counters.running.fetch_sub(1, Ordering::Relaxed);
             self.tick();
         }
     }
 
-    fn run(&self, job: Job) {
+    fn run(&self, job: &Job) {
         let (store, notify) = (&self.store, self.notify.as_ref());
         let ttl = Duration::from_secs(u64::from(
             job.request
@@ -256,11 +263,11 @@ impl AsyncQueue {
                 "Request expired: it waited in the queue longer than its RequestTTLSeconds ({} s)",
                 ttl.as_secs()
             );
-            return self.fail(&job, reason);
+            return self.fail(job, reason);
         }
         let body = match store
             .path_of(&job.request.input_location)
-            .and_then(|p| std::fs::read(&p).map_err(|e| sagemaker_core::Error::io(&p, e)))
+            .and_then(|p| read_bounded(&p, ASYNC_MAX_PAYLOAD_BYTES))
         {
             Ok(b) => b,
             Err(e) => {
@@ -269,11 +276,11 @@ impl AsyncQueue {
                     job.request.input_location,
                     e.message()
                 );
-                return self.fail(&job, reason);
+                return self.fail(job, reason);
             }
         };
         let Some(backend) = self.inner.upgrade() else {
-            return self.fail(&job, "the local backend was dropped".into());
+            return self.fail(job, "the local backend was dropped".into());
         };
         let mut request = InvokeEndpointRequest::new(self.endpoint.clone(), body);
         request.content_type = job.request.content_type.clone();
@@ -294,7 +301,7 @@ impl AsyncQueue {
                     "Inference timed out: the model took longer than InvocationTimeoutSeconds ({} s)",
                     timeout.as_secs()
                 );
-                self.fail(&job, reason);
+                self.fail(job, reason);
             }
             Ok(answer) => {
                 let written = store
@@ -304,14 +311,14 @@ impl AsyncQueue {
                     Ok(()) => {
                         self.counters.completed.fetch_add(1, Ordering::Relaxed);
                         let topics = self.config.output_config.notification_config.as_ref();
-                        if let (Some(notify), Some(topic)) =
+                        if let (Some(_), Some(topic)) =
                             (notify, topics.and_then(|n| n.success_topic.clone()))
                         {
                             let include = topics.is_some_and(|n| {
                                 n.include_inference_response_in
                                     .contains(&AsyncNotificationTopicType::SuccessNotificationTopic)
                             });
-                            notify(&AsyncNotification {
+                            self.deliver(&AsyncNotification {
                                 topic,
                                 endpoint_name: self.endpoint.clone(),
                                 inference_id: job.inference_id.clone(),
@@ -327,11 +334,23 @@ impl AsyncQueue {
                     }
                     Err(e) => {
                         let reason = format!("Could not write the result: {}", e.message());
-                        self.fail(&job, reason);
+                        self.fail(job, reason);
                     }
                 }
             }
-            Err(e) => self.fail(&job, e.message().to_string()),
+            Err(e) => self.fail(job, e.message().to_string()),
+        }
+    }
+
+    /// Hands a notification to the session's callback. The callback is user code: its panic
+    /// is logged and the notification dropped, after the result or failure object was written,
+    /// so the request itself is never lost.
+    fn deliver(&self, notification: &AsyncNotification) {
+        let Some(notify) = self.notify.as_ref() else {
+            return;
+        };
+        if let Err(message) = crate::guard::catch(|| notify(notification)) {
+            tracing::error!(target: "sagemaker::local", endpoint = %self.endpoint, inference_id = %notification.inference_id, "the notification callback panicked: {message}");
         }
     }
 
@@ -347,7 +366,7 @@ impl AsyncQueue {
         }
         tracing::debug!(target: "sagemaker::local", endpoint = %self.endpoint, inference_id = %job.inference_id, %reason, "async inference failed");
         let topics = self.config.output_config.notification_config.as_ref();
-        if let (Some(notify), Some(topic)) = (
+        if let (Some(_), Some(topic)) = (
             self.notify.as_ref(),
             topics.and_then(|n| n.error_topic.clone()),
         ) {
@@ -355,7 +374,7 @@ impl AsyncQueue {
                 n.include_inference_response_in
                     .contains(&AsyncNotificationTopicType::ErrorNotificationTopic)
             });
-            notify(&AsyncNotification {
+            self.deliver(&AsyncNotification {
                 topic,
                 endpoint_name: self.endpoint.clone(),
                 inference_id: job.inference_id.clone(),
@@ -368,5 +387,54 @@ impl AsyncQueue {
                 event_time: OffsetDateTime::now_utc(),
             });
         }
+    }
+}
+
+/// Reads an input of at most `limit` bytes: its size is checked before anything is read, and
+/// the read stops one byte past the limit in case the file grows meanwhile.
+fn read_bounded(path: &std::path::Path, limit: usize) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let io = |e| sagemaker_core::Error::io(path, e);
+    let file = std::fs::File::open(path).map_err(io)?;
+    let too_large = || {
+        sagemaker_core::Error::new(
+            sagemaker_core::ErrorKind::PayloadTooLarge,
+            format!("it is larger than the {limit}-byte limit of an asynchronous request"),
+        )
+    };
+    let declared = file.metadata().map_err(io)?.len();
+    if declared > limit as u64 {
+        return Err(too_large());
+    }
+    let mut body = Vec::with_capacity(declared as usize);
+    file.take(limit as u64 + 1)
+        .read_to_end(&mut body)
+        .map_err(io)?;
+    if body.len() > limit {
+        return Err(too_large());
+    }
+    Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_oversized_input_is_refused_before_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in");
+        // Sparse: a 1 GiB + 1 file costs no disk, and reading it would cost 1 GiB of memory.
+        let f = std::fs::File::create(&path).unwrap();
+        f.set_len(ASYNC_MAX_PAYLOAD_BYTES as u64 + 1).unwrap();
+        let e = read_bounded(&path, ASYNC_MAX_PAYLOAD_BYTES).unwrap_err();
+        assert_eq!(e.kind(), sagemaker_core::ErrorKind::PayloadTooLarge);
+        assert!(e.message().contains("1073741824-byte limit"), "{e}");
+        std::fs::write(&path, b"12345").unwrap();
+        assert_eq!(read_bounded(&path, 5).unwrap(), b"12345");
+        assert_eq!(
+            read_bounded(&path, 4).unwrap_err().kind(),
+            sagemaker_core::ErrorKind::PayloadTooLarge
+        );
     }
 }

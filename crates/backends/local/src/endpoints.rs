@@ -754,7 +754,8 @@ impl Inner {
         invocation.custom_attributes = request.custom_attributes.clone();
         invocation.target_variant = request.target_variant.clone();
         invocation.inference_id = request.inference_id.clone();
-        match replica.invoke(&invocation) {
+        // A panicking model answers 500 like a crashed container; the replica keeps serving.
+        match crate::guard::invoke(replica.as_ref(), &invocation) {
             Ok(r) => {
                 let mut answer = InvokeEndpointResponse::default();
                 answer.body = r.body;

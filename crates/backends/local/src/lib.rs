@@ -17,6 +17,7 @@
 
 mod async_inference;
 mod endpoints;
+mod guard;
 mod owner;
 mod server;
 mod serverless;
@@ -108,7 +109,9 @@ impl Inner {
                 format!("the local endpoint server needs a tokio runtime: {e}"),
             )
         })?;
-        // The server holds only a weak handle, so dropping the backend stops serving.
+        // The server holds a strong handle: it keeps serving (and its models stay loaded)
+        // after the backend is dropped, until the tokio runtime that runs it shuts down;
+        // `delete_endpoint` is what unloads a model.
         let router = server::router(self.clone());
         tokio::spawn(server::serve(listener, router));
         tracing::info!(target: "sagemaker::local", %addr, "local endpoint server listening");

@@ -22,10 +22,11 @@ impl Owner {
 
     /// Whether the owning process is still running. Where liveness cannot be checked (no
     /// `/proc`), the owner is assumed alive.
+    ///
+    /// The start time is compared even when the pid is ours: pid 1 in a container (or any pid
+    /// after a reboot) is reused across runs, so a record left by a crashed earlier run can
+    /// carry our pid.
     pub(crate) fn is_alive(&self) -> bool {
-        if self.pid == std::process::id() {
-            return true;
-        }
         if !std::path::Path::new("/proc/self").exists() {
             return true;
         }
@@ -62,5 +63,20 @@ mod tests {
         if std::path::Path::new("/proc/self").exists() {
             assert!(!dead.is_alive());
         }
+    }
+
+    #[test]
+    fn our_pid_with_another_start_time_is_a_stale_record() {
+        let me = Owner::current();
+        let Some(ticks) = me.start_ticks else {
+            // Without /proc there is no start time to compare; the owner is assumed alive.
+            assert!(me.is_alive());
+            return;
+        };
+        let earlier_run = Owner {
+            pid: me.pid,
+            start_ticks: Some(ticks.wrapping_add(1)),
+        };
+        assert!(!earlier_run.is_alive());
     }
 }

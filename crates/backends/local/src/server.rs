@@ -40,6 +40,7 @@ pub(crate) fn router(inner: Arc<Inner>) -> Router {
         .route("/endpoints/{name}/invocations", post(invoke))
         .route("/endpoints/{name}/async-invocations", post(invoke_async))
         .route("/endpoints/{name}/ping", get(ping))
+        .layer(axum::middleware::from_fn(crate::guard::catch_panic_layer))
         .with_state(inner)
 }
 
@@ -67,6 +68,9 @@ pub(crate) fn container_router(inner: Arc<Inner>, endpoint: String) -> Router {
                 }
             }),
         )
+        .layer(axum::middleware::from_fn(
+            crate::guard::catch_panic_as_container,
+        ))
 }
 
 /// Turns a runtime-API `ModelError` back into the container's own answer.
@@ -316,7 +320,8 @@ fn json_response(
     response
 }
 
-/// The SageMaker Runtime wire form of an error (`runtime-wire.md` §1.4).
+/// The SageMaker Runtime wire form of an error (the errors of `InvokeEndpoint` in the API
+/// reference: <https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpoint.html>).
 pub(crate) fn error_response(e: &Error) -> Response {
     let message = e.message().to_string();
     match e.kind() {

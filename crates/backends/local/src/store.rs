@@ -20,42 +20,82 @@ impl LocalStore {
         }
     }
 
-    /// The file that holds `uri`'s object. Keys with `..` or empty segments are refused so
-    /// that an object can never live outside its bucket directory.
+    /// The file that holds `uri`'s object.
+    ///
+    /// S3 keys are opaque strings, so the key is never normalised: each `/`-separated segment
+    /// is escaped (see `key_path`) so that `a/../b` and `b` stay two objects and no key can leave
+    /// its bucket directory. The bucket is checked against S3's naming rules again because
+    /// [`StorageUri::s3`] builds a URI without parsing it.
     pub fn path_of(&self, uri: &StorageUri) -> Result<PathBuf> {
         match uri {
             StorageUri::File { path } => Ok(path.clone()),
             StorageUri::S3 { bucket, key } => {
-                let mut path = self.s3_root.join(bucket);
-                for segment in key.split('/').filter(|s| !s.is_empty()) {
-                    if segment == ".." || segment == "." || segment.contains('\\') {
-                        return Err(Error::new(
-                            ErrorKind::Validation,
-                            format!(
-                                "object key of {uri} has a '{segment}' segment, which the local store refuses"
-                            ),
-                        ));
-                    }
-                    path.push(segment);
-                }
-                Ok(path)
+                format!("s3://{bucket}/").parse::<StorageUri>()?;
+                Ok(self.s3_root.join(bucket).join(key_path(key)))
             }
         }
     }
 
     fn uri_for(&self, base: &StorageUri, base_path: &Path, file: &Path) -> StorageUri {
-        let rel = file.strip_prefix(base_path).unwrap_or(file);
-        let rel = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join("/");
+        let rel = key_of(file.strip_prefix(base_path).unwrap_or(file));
         if rel.is_empty() {
             base.clone()
         } else {
             base.join(&rel)
         }
     }
+}
+
+/// The relative path that stores the object key `key`: one directory level per `/`-separated
+/// segment, each segment escaped so the mapping is one-to-one and stays below the bucket.
+///
+/// `%` becomes `%25`, `\` becomes `%5C`, NUL becomes `%00`, a leading `.` becomes `%2E` (so `.`,
+/// `..` and our own `.tmp-` files cannot be spelt by a key) and an empty segment becomes `%`.
+/// One trailing `/` names the same directory as the key without it (a prefix).
+pub(crate) fn key_path(key: &str) -> PathBuf {
+    let key = key.strip_suffix('/').unwrap_or(key);
+    let mut path = PathBuf::new();
+    if key.is_empty() {
+        return path;
+    }
+    for segment in key.split('/') {
+        if segment.is_empty() {
+            path.push("%");
+            continue;
+        }
+        let mut escaped = String::with_capacity(segment.len());
+        for (i, c) in segment.chars().enumerate() {
+            match c {
+                '%' => escaped.push_str("%25"),
+                '\\' => escaped.push_str("%5C"),
+                '\0' => escaped.push_str("%00"),
+                '.' if i == 0 => escaped.push_str("%2E"),
+                c => escaped.push(c),
+            }
+        }
+        path.push(escaped);
+    }
+    path
+}
+
+/// The object key stored at the relative path `rel` (the inverse of [`key_path`]).
+pub(crate) fn key_of(rel: &Path) -> String {
+    let segments: Vec<String> = rel
+        .components()
+        .map(|c| {
+            let segment = c.as_os_str().to_string_lossy();
+            if segment == "%" {
+                return String::new();
+            }
+            segment
+                .replace("%2E", ".")
+                .replace("%5C", "\\")
+                .replace("%00", "\0")
+                // Last, so that an escaped `%` never forms a new escape.
+                .replace("%25", "%")
+        })
+        .collect();
+    segments.join("/")
 }
 
 /// Writes `bytes` to `dest` atomically (temp file beside it, then rename).
@@ -184,15 +224,14 @@ impl ArtifactStore for LocalStore {
                     if !prefix.is_s3() {
                         return Ok(Vec::new());
                     }
-                    let stem = stem.to_string_lossy().into_owned();
+                    let stem = key_of(Path::new(stem));
                     let parent_uri = match prefix.key().and_then(|k| k.rsplit_once('/')) {
                         Some((p, _)) => StorageUri::s3(prefix.bucket().unwrap_or_default(), p),
                         None => StorageUri::s3(prefix.bucket().unwrap_or_default(), ""),
                     };
                     let mut out = Vec::new();
                     for (file, size) in walk(parent)? {
-                        let rel = file.strip_prefix(parent).unwrap_or(&file);
-                        if rel.to_string_lossy().starts_with(&stem) {
+                        if key_of(file.strip_prefix(parent).unwrap_or(&file)).starts_with(&stem) {
                             out.push(ObjectInfo::new(
                                 store.uri_for(&parent_uri, parent, &file),
                                 size,
@@ -268,11 +307,80 @@ mod tests {
     }
 
     #[test]
-    fn keys_cannot_escape_the_bucket() {
+    fn keys_map_one_to_one_inside_the_bucket() {
+        let root = Path::new("/tmp/s3");
+        let store = LocalStore::new(root);
+        let keys = [
+            "a/../b",
+            "b",
+            "a/./b",
+            "a/b",
+            "a//b",
+            "../../etc/passwd",
+            "..",
+            ".",
+            "/abs",
+            ".tmp-x",
+            "%2E%2E/x",
+            "..\\..\\x",
+            "%",
+            "a/%/b",
+            "nul\0x",
+        ];
+        let mut seen = std::collections::HashMap::new();
+        for key in keys {
+            let uri = StorageUri::S3 {
+                bucket: "bkt".into(),
+                key: key.into(),
+            };
+            let path = store.path_of(&uri).unwrap();
+            assert!(path.starts_with(root.join("bkt")), "{key}: {path:?}");
+            let rel = path.strip_prefix(root.join("bkt")).unwrap();
+            for c in rel.components() {
+                assert!(
+                    matches!(c, std::path::Component::Normal(n) if !n.to_string_lossy().starts_with('.')),
+                    "{key}: {path:?}"
+                );
+            }
+            assert_eq!(key_of(rel), key, "{key} round-trips");
+            if let Some(other) = seen.insert(path.clone(), key) {
+                panic!("{key} and {other} alias {path:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn hostile_buckets_are_refused_even_when_built_without_parsing() {
         let store = LocalStore::new("/tmp/s3");
-        let e = store
-            .path_of(&"s3://b/a/../../etc/passwd".parse().unwrap())
-            .unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::Validation);
+        for bucket in ["..", ".", "", "a/b", "x"] {
+            let e = store.path_of(&StorageUri::s3(bucket, "k")).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidConfig, "{bucket}");
+        }
+    }
+
+    #[tokio::test]
+    async fn dot_segments_are_distinct_objects() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path().join("s3"));
+        let a: StorageUri = "s3://bkt/a/../b".parse().unwrap();
+        let b: StorageUri = "s3://bkt/b".parse().unwrap();
+        store.put_bytes(b"one".to_vec(), &a).await.unwrap();
+        store.put_bytes(b"two".to_vec(), &b).await.unwrap();
+        assert_eq!(store.get_bytes(&a).await.unwrap(), b"one");
+        assert_eq!(store.get_bytes(&b).await.unwrap(), b"two");
+        let listed: Vec<_> = store
+            .list(&"s3://bkt/".parse().unwrap())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|o| o.uri.to_string())
+            .collect();
+        assert_eq!(listed, ["s3://bkt/a/../b", "s3://bkt/b"]);
+        // Nothing was written outside the bucket directory.
+        let top: Vec<_> = std::fs::read_dir(dir.path().join("s3"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(top, ["bkt"]);
     }
 }

@@ -439,7 +439,7 @@ impl Inner {
                 );
             }
             Ok(Err(panic)) => {
-                let msg = panic_message(&panic);
+                let msg = crate::guard::panic_message(panic.as_ref());
                 log.platform(&format!("AlgorithmError - the container panicked: {msg}"));
                 self.finish_failed(
                     &job,
@@ -653,16 +653,6 @@ fn pack_to(store: &crate::store::LocalStore, dir: &Path, uri: &StorageUri) -> Re
         std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
     }
     artifact::pack_dir(dir, &dest).map(|_| ())
-}
-
-fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a non-string panic payload".to_string()
-    }
 }
 
 /// Creates `/opt/ml`, the config files of the training contract, and the channel files

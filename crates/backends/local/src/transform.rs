@@ -1,5 +1,6 @@
-//! Batch transform on the local backend, following SageMaker's rules (`sagemaker-semantics.md`
-//! §4.5): every input object processed on its own, `<input>.out` in input order, `Line`
+//! Batch transform on the local backend, following SageMaker's rules (Amazon SageMaker developer
+//! guide, "Batch transform" and "Associate prediction results with input records":
+//! <https://docs.aws.amazon.com/sagemaker/latest/dg/batch-transform.html>): every input object processed on its own, `<input>.out` in input order, `Line`
 //! splitting with `MultiRecord`/`SingleRecord` batching under `MaxPayloadInMB`, gzip inputs,
 //! `DataProcessing` (input filter, join, output filter), `AssembleWith`, parallel invocations,
 //! and no partial `.out` ever visible.
@@ -101,7 +102,7 @@ impl Inner {
                 if root.is_file() {
                     let name = root
                         .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
+                        .map(|n| crate::store::key_of(Path::new(n)))
                         .unwrap_or_default();
                     files.push(InputFile {
                         path: root,
@@ -109,13 +110,8 @@ impl Inner {
                     });
                 } else {
                     for (path, _) in crate::store::walk(&root)? {
-                        let relative = path
-                            .strip_prefix(&root)
-                            .unwrap_or(&path)
-                            .components()
-                            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                            .collect::<Vec<_>>()
-                            .join("/");
+                        let relative =
+                            crate::store::key_of(path.strip_prefix(&root).unwrap_or(&path));
                         files.push(InputFile { path, relative });
                     }
                 }
@@ -198,6 +194,7 @@ impl Inner {
         }
         let processing = match &spec.data_processing {
             Some(dp) => {
+                check_join_types(&spec)?;
                 let input_filter = dp
                     .input_filter
                     .as_deref()
@@ -250,15 +247,27 @@ impl Inner {
         std::thread::Builder::new()
             .name(format!("transform-{name}"))
             .spawn(move || {
-                inner.run_transform(
-                    &job,
-                    &spec,
-                    &model,
-                    container,
-                    inputs,
-                    processing,
-                    &output_root,
-                );
+                let ran = crate::guard::catch(|| {
+                    inner.run_transform(
+                        &job,
+                        &spec,
+                        &model,
+                        container,
+                        inputs,
+                        processing,
+                        &output_root,
+                    )
+                });
+                // Whatever panicked, the job must not stay InProgress forever.
+                if let Err(message) = ran {
+                    inner.finish_transform(
+                        &job,
+                        TransformJobStatus::Failed,
+                        Some(format!(
+                            "InternalServerError: the transform panicked: {message}"
+                        )),
+                    );
+                }
                 lock(&inner.transforms).remove(&spec.transform_job_name);
                 inner.tick();
             })
@@ -390,7 +399,8 @@ impl Inner {
             if job.stop.load(Ordering::SeqCst) {
                 break;
             }
-            let out = output_root.join(format!("{}.out", input.relative));
+            // The input's key is opaque: map it like any key so `..` cannot leave the output.
+            let out = output_root.join(crate::store::key_path(&format!("{}.out", input.relative)));
             match process_file(input, &out, &plan, &handlers, &job.stop) {
                 Ok(records) => log.line(&format!(
                     "[sagemaker] {}: {records} record(s) -> {}.out",
@@ -577,7 +587,9 @@ fn process_file(
                         continue;
                     }
                     let index = batch.index;
-                    let result = run_batch(handler.as_ref(), batch, plan);
+                    // A panic fails this batch (and so the file), not the whole process.
+                    let result = crate::guard::catch(|| run_batch(handler.as_ref(), batch, plan))
+                        .unwrap_or_else(|m| Err(format!("the transform worker panicked: {m}")));
                     if tx.send((index, result)).is_err() {
                         break;
                     }
@@ -622,12 +634,15 @@ fn split_batches(
     let send = |batch: Batch| tx.send(batch).is_ok();
     if plan.split == SplitType::None {
         // The whole object is one request.
+        // Read one byte past the limit at most: a gzip bomb stops here, not in memory.
         let mut body = Vec::new();
-        reader.read_to_end(&mut body).map_err(read_err)?;
+        (&mut reader)
+            .take((plan.max_payload as u64).saturating_add(1))
+            .read_to_end(&mut body)
+            .map_err(read_err)?;
         if body.len() > plan.max_payload {
             return Err(format!(
-                "the file is {} bytes, above MaxPayloadInMB ({} bytes); split it with SplitType=Line",
-                body.len(),
+                "the file is larger than MaxPayloadInMB ({} bytes); split it with SplitType=Line",
                 plan.max_payload
             ));
         }
@@ -665,11 +680,23 @@ fn split_batches(
             return Ok(total);
         }
         line.clear();
-        let n = reader.read_until(b'\n', &mut line).map_err(read_err)?;
+        // A record longer than MaxPayloadInMB is refused before it is read whole (+2 leaves
+        // room for its line ending).
+        let cap = (plan.max_payload as u64).saturating_add(2);
+        let n = (&mut reader)
+            .take(cap)
+            .read_until(b'\n', &mut line)
+            .map_err(read_err)?;
         if n == 0 {
             break;
         }
         line_no += 1;
+        if n as u64 == cap && line.last() != Some(&b'\n') {
+            return Err(format!(
+                "record {line_no} is longer than MaxPayloadInMB ({} bytes)",
+                plan.max_payload
+            ));
+        }
         while matches!(line.last(), Some(b'\n' | b'\r')) {
             line.pop();
         }
@@ -743,6 +770,7 @@ const RECORDIO_MAGIC: u32 = 0xced7_230a;
 fn read_recordio(
     reader: &mut impl Read,
     record_no: usize,
+    limit: usize,
 ) -> std::result::Result<Option<Vec<u8>>, String> {
     let mut raw = Vec::new();
     loop {
@@ -772,6 +800,15 @@ fn read_recordio(
         let lrecord = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
         let (flag, len) = (lrecord >> 29, (lrecord & ((1 << 29) - 1)) as usize);
         let padded = len.div_ceil(4) * 4;
+        // Checked before allocating: a header may declare up to 512 MB, and the parts of a
+        // split record add up.
+        if raw.len() + header.len() + padded > limit {
+            return Err(format!(
+                "record {record_no} is larger than MaxPayloadInMB ({limit} bytes): its RecordIO \
+                 header declares {len} more bytes after {} already read",
+                raw.len()
+            ));
+        }
         raw.extend_from_slice(&header);
         let start = raw.len();
         raw.resize(start + padded, 0);
@@ -796,7 +833,7 @@ fn split_recordio(
     let (mut index, mut total, mut first) = (0usize, 0usize, 1usize);
     let mut body = Vec::new();
     let mut in_batch = 0;
-    while let Some(record) = read_recordio(&mut reader, total + 1)? {
+    while let Some(record) = read_recordio(&mut reader, total + 1, plan.max_payload)? {
         if abort.load(Ordering::Relaxed) || stop.load(Ordering::Relaxed) {
             return Ok(total);
         }
@@ -988,7 +1025,7 @@ fn run_batch(
     request.body = body;
     request.content_type = plan.content_type.clone();
     request.accept = plan.accept.clone();
-    let response = handler.invoke(&request).map_err(|e| {
+    let response = crate::guard::invoke(handler, &request).map_err(|e| {
         let last = batch.first_line + batch.records.len().max(1) - 1;
         format!(
             "records {}-{last}: the model answered {} {}",
@@ -1164,4 +1201,35 @@ fn write_in_order(
         }
     }
     writer.flush().map_err(|e| e.to_string())
+}
+/// SageMaker joins input to output only when `Accept` and `ContentType` match ("Associate
+/// prediction results with input records", Amazon SageMaker developer guide:
+/// <https://docs.aws.amazon.com/sagemaker/latest/dg/batch-transform-data-processing.html>):
+/// a CSV row cannot carry a JSON answer nor a JSON record a CSV one. JSON and JSON Lines are
+/// one family here, because each line of either is parsed as the same JSON record.
+fn check_join_types(spec: &TransformJobSpec) -> Result<()> {
+    let joins = spec
+        .data_processing
+        .as_ref()
+        .is_some_and(|dp| dp.join_source == Some(JoinSource::Input));
+    let content_type = spec.transform_input.content_type.as_deref().unwrap_or("");
+    let Some(accept) = spec.transform_output.accept.as_deref() else {
+        return Ok(());
+    };
+    let family = |v: &str| match base_type(Some(v)) {
+        "application/jsonlines" | "application/json" => "application/json".to_string(),
+        other => other.to_string(),
+    };
+    if joins && family(accept) != family(content_type) {
+        return Err(Error::new(
+            ErrorKind::Validation,
+            format!(
+                "JoinSource Input joins each prediction to its input record, so the values for \
+                 Accept ('{accept}') and ContentType ('{content_type}') must match"
+            ),
+        )
+        .with_context(context::FIELD, "Accept")
+        .with_context(context::RESOURCE, spec.transform_job_name.clone()));
+    }
+    Ok(())
 }

@@ -146,8 +146,8 @@ mod tests {
             "ProductionVariants": [],
             "AsyncInferenceConfig": {
                 "OutputConfig": {
-                    "S3OutputPath": "s3://b/out",
-                    "S3FailurePath": "s3://b/failed",
+                    "S3OutputPath": "s3://bkt/out",
+                    "S3FailurePath": "s3://bkt/failed",
                     "NotificationConfig": {
                         "SuccessTopic": "arn:ok",
                         "IncludeInferenceResponseIn": ["SUCCESS_NOTIFICATION_TOPIC"]
@@ -190,7 +190,7 @@ mod tests {
 
     #[test]
     fn invoke_endpoint_async_limits() {
-        let mut r = InvokeEndpointAsyncRequest::new("e", "s3://b/in".parse().unwrap());
+        let mut r = InvokeEndpointAsyncRequest::new("e", "s3://bkt/in".parse().unwrap());
         r.validate_limits().unwrap();
         r.request_ttl_seconds = Some(59);
         assert_eq!(
@@ -226,7 +226,7 @@ mod tests {
             role_arn: None,
             input_data_config: vec![],
             output_data_config: OutputDataConfig {
-                s3_output_path: "s3://b/out".parse().unwrap(),
+                s3_output_path: "s3://bkt/out".parse().unwrap(),
                 kms_key_id: None,
             },
             resource_config: ResourceConfig {
@@ -243,7 +243,7 @@ mod tests {
         };
         let v = serde_json::to_value(&spec).unwrap();
         assert_eq!(v["ResourceConfig"]["VolumeSizeInGB"], 30);
-        assert_eq!(v["OutputDataConfig"]["S3OutputPath"], "s3://b/out");
+        assert_eq!(v["OutputDataConfig"]["S3OutputPath"], "s3://bkt/out");
         assert_eq!(v["AlgorithmSpecification"]["TrainingInputMode"], "File");
         let back: TrainingJobSpec = serde_json::from_value(v).unwrap();
         assert_eq!(back, spec);

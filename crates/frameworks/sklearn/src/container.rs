@@ -565,7 +565,54 @@ impl SklearnModel {
                 .validate(manifest.n_features)
                 .map_err(|e| Error::new(ErrorKind::Serialization, format!("{MODEL_FILE}: {e}")))?;
         }
-        Ok(SklearnModel { manifest, fitted })
+        let model = SklearnModel { manifest, fitted };
+        model.check_against_manifest()?;
+        Ok(model)
+    }
+
+    /// Refuses, at load, a fitted model that does not match its manifest (a `model.json` of
+    /// another fit, an edited feature count or class list): one row of the manifest's width
+    /// is predicted, and a panic, an error or a class index outside the manifest's classes is
+    /// a typed error here rather than a panic on the first request.
+    fn check_against_manifest(&self) -> Result<()> {
+        let n = self.manifest.n_features;
+        let mismatch = |why: String| {
+            Error::new(
+                ErrorKind::Serialization,
+                format!("{MODEL_FILE} does not match {MANIFEST_FILE}: {why}"),
+            )
+        };
+        if n == 0 {
+            return Err(mismatch("the manifest declares 0 features".into()));
+        }
+        let probe = vec![0.0; n];
+        let predicted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.fitted.predict(&probe, n)
+        }))
+        .map_err(|_| {
+            mismatch(format!(
+                "predicting one row of the manifest's {n} features fails inside the model"
+            ))
+        })?
+        .map_err(|e| mismatch(format!("predicting one row of {n} features: {e}")))?;
+        let classes = self.manifest.classes.len();
+        match predicted {
+            Predictions::Classes(c) if c.len() != 1 => Err(mismatch(format!(
+                "one row of {n} features gave {} predictions",
+                c.len()
+            ))),
+            Predictions::Values(v) if v.len() != 1 => Err(mismatch(format!(
+                "one row of {n} features gave {} predictions",
+                v.len()
+            ))),
+            Predictions::Classes(c) if classes > 0 && c[0] as usize >= classes => {
+                Err(mismatch(format!(
+                    "the model predicts class index {}, but the manifest lists {classes} classes",
+                    c[0]
+                )))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The algorithm.

@@ -1,4 +1,5 @@
-//! The public API against a real moto server on 127.0.0.1 (`aws-mock.md`): S3 round trips,
+//! The public API against a real moto server on 127.0.0.1 (moto's server mode:
+//! <https://docs.getmoto.org/en/latest/docs/server_mode.html>): S3 round trips,
 //! the control-plane conformance check, and the whole sklearn flow (upload, fit, deploy,
 //! predict, transform, attach, delete). `cargo xtask test` starts moto and sets
 //! `SAGEMAKER_MOTO_URL`; without it these tests fail and say so.

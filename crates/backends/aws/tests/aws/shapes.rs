@@ -1,5 +1,5 @@
 //! The exact request of every SageMaker, Runtime, S3 and STS call the SDK makes, pinned
-//! field by field against the Python SDK's (`sagemaker-semantics.md` §2), with
+//! field by field against the Python SDK's (<https://sagemaker.readthedocs.io/en/stable/>), with
 //! `aws-smithy-mocks`; plus waits, error mapping and retries, which moto cannot show.
 
 use std::sync::{Arc, Mutex};

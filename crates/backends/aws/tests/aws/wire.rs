@@ -1,6 +1,6 @@
 //! The AWS SDK for Rust, through the AWS backend, against the local backend's HTTP server:
-//! the wire format of the SageMaker Runtime API (`runtime-wire.md`) as the official client
-//! parses it, success and errors.
+//! the wire format of the SageMaker Runtime API as the official client parses it, success and
+//! errors (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpoint.html>).
 
 use std::time::Duration;
 

@@ -2,6 +2,7 @@
 //! test binary, one module per area.
 
 mod endpoints;
+mod hardening;
 mod raw;
 mod serverless_async;
 mod training;
