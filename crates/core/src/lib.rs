@@ -21,6 +21,7 @@ pub mod spec;
 pub mod testkit;
 pub mod uri;
 pub mod wait;
+pub mod walk;
 
 pub use backend::{ArtifactStore, Backend, Capability, ObjectInfo};
 pub use error::{Error, ErrorKind, Result};

@@ -253,22 +253,17 @@ impl Session {
     }
 }
 
-/// Every regular file under `dir`, sorted.
+/// Every regular file under `dir` (links followed), sorted.
 fn walk_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))? {
-            let entry = entry.map_err(|e| Error::io(&d, e))?;
-            let path = entry.path();
-            let meta = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
-            if meta.is_dir() {
-                stack.push(path);
-            } else if meta.is_file() {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
+    let entries = crate::walk::walk(
+        dir,
+        crate::walk::Symlinks::Follow,
+        crate::walk::Missing::Error,
+        |_| true,
+    )?;
+    Ok(entries
+        .into_iter()
+        .filter(|e| e.metadata.is_file())
+        .map(|e| e.path)
+        .collect())
 }

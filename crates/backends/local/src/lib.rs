@@ -18,6 +18,7 @@
 mod async_inference;
 mod endpoints;
 mod owner;
+mod records;
 mod server;
 mod serverless;
 pub mod store;
