@@ -109,7 +109,7 @@ impl Session {
             store.put_file(path, &uri).await?;
             return Ok(uri);
         }
-        for file in walk_files(path)? {
+        for file in crate::walk::files(path)? {
             let rel = file
                 .strip_prefix(path)
                 .map_err(|_| Error::new(ErrorKind::Internal, "walked outside the directory"))?;
@@ -251,19 +251,4 @@ impl Session {
         )
         .await
     }
-}
-
-/// Every regular file under `dir` (links followed), sorted.
-fn walk_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let entries = crate::walk::walk(
-        dir,
-        crate::walk::Symlinks::Follow,
-        crate::walk::Missing::Error,
-        |_| true,
-    )?;
-    Ok(entries
-        .into_iter()
-        .filter(|e| e.metadata.is_file())
-        .map(|e| e.path)
-        .collect())
 }

@@ -121,6 +121,18 @@ pub fn walk(
     Ok(out)
 }
 
+/// Every regular file under `root`, links followed, in path order: what uploading a
+/// directory sends. A link cycle, a broken link or an unreadable directory is an
+/// [`ErrorKind::Io`] error.
+pub fn files(root: &Path) -> Result<Vec<PathBuf>> {
+    let entries = walk(root, Symlinks::Follow, Missing::Error, |_| true)?;
+    Ok(entries
+        .into_iter()
+        .filter(|e| e.metadata.is_file())
+        .map(|e| e.path)
+        .collect())
+}
+
 struct Walker<'a, F> {
     root: &'a Path,
     symlinks: Symlinks,

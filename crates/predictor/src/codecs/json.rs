@@ -1,7 +1,6 @@
 //! JSON (`application/json`): [`JsonSerializer`], [`JsonDeserializer`] and [`ArrayRows`], the
 //! adapter that lets an `ndarray` matrix go out as nested lists.
 
-use std::fmt;
 use std::marker::PhantomData;
 
 use ndarray::{Array2, ArrayView1, ArrayView2};
@@ -141,36 +140,10 @@ impl JsonDeserializer<serde_json::Value> {
     }
 }
 
-impl<T> JsonDeserializer<T> {
-    /// A JSON deserializer producing a `T` (accepts `application/json`).
-    pub const fn typed() -> Self {
-        JsonDeserializer {
-            output: PhantomData,
-        }
-    }
-}
-
-impl<T> fmt::Debug for JsonDeserializer<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JsonDeserializer")
-            .field("output", &std::any::type_name::<T>())
-            .finish()
-    }
-}
-
-impl<T> Clone for JsonDeserializer<T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<T> Copy for JsonDeserializer<T> {}
-
-impl<T> Default for JsonDeserializer<T> {
-    fn default() -> Self {
-        Self::typed()
-    }
-}
+typed_deserializer!(
+    JsonDeserializer,
+    "A JSON deserializer producing a `T` (accepts `application/json`)."
+);
 
 impl<T: DeserializeOwned> Deserializer for JsonDeserializer<T> {
     type Output = T;

@@ -1,7 +1,6 @@
 //! JSON Lines (`application/jsonlines`): [`JsonLinesSerializer`] and [`JsonLinesDeserializer`],
 //! one JSON document per line.
 
-use std::fmt;
 use std::marker::PhantomData;
 
 use sagemaker_core::Result;
@@ -98,36 +97,10 @@ impl JsonLinesDeserializer<serde_json::Value> {
     }
 }
 
-impl<T> JsonLinesDeserializer<T> {
-    /// A JSON Lines deserializer producing `T`s (accepts `application/jsonlines`).
-    pub const fn typed() -> Self {
-        JsonLinesDeserializer {
-            output: PhantomData,
-        }
-    }
-}
-
-impl<T> fmt::Debug for JsonLinesDeserializer<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JsonLinesDeserializer")
-            .field("output", &std::any::type_name::<T>())
-            .finish()
-    }
-}
-
-impl<T> Clone for JsonLinesDeserializer<T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<T> Copy for JsonLinesDeserializer<T> {}
-
-impl<T> Default for JsonLinesDeserializer<T> {
-    fn default() -> Self {
-        Self::typed()
-    }
-}
+typed_deserializer!(
+    JsonLinesDeserializer,
+    "A JSON Lines deserializer producing `T`s (accepts `application/jsonlines`)."
+);
 
 impl<T: DeserializeOwned> Deserializer for JsonLinesDeserializer<T> {
     type Output = Vec<T>;

@@ -50,6 +50,43 @@ macro_rules! serializers {
     )+};
 }
 
+/// The `typed()` constructor and the `Debug`, `Clone`, `Copy` and `Default` impls of a
+/// deserializer that only names its output type (derives would require them of `T`).
+macro_rules! typed_deserializer {
+    ($de:ident, $typed_doc:literal) => {
+        impl<T> $de<T> {
+            #[doc = $typed_doc]
+            pub const fn typed() -> Self {
+                $de {
+                    output: ::std::marker::PhantomData,
+                }
+            }
+        }
+
+        impl<T> ::std::fmt::Debug for $de<T> {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct(stringify!($de))
+                    .field("output", &std::any::type_name::<T>())
+                    .finish()
+            }
+        }
+
+        impl<T> Clone for $de<T> {
+            fn clone(&self) -> Self {
+                *self
+            }
+        }
+
+        impl<T> Copy for $de<T> {}
+
+        impl<T> Default for $de<T> {
+            fn default() -> Self {
+                Self::typed()
+            }
+        }
+    };
+}
+
 mod csv;
 mod identity;
 mod json;
