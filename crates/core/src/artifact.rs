@@ -77,20 +77,11 @@ pub fn pack_dir(src_dir: &Path, dest: &Path) -> Result<u64> {
             io::Error::new(io::ErrorKind::NotADirectory, "not a directory"),
         ));
     }
-    let src_canonical = fs::canonicalize(src_dir).map_err(|e| Error::io(src_dir, e))?;
     // A previous `dest` inside the tree must not end up inside the new archive.
     let skip = fs::canonicalize(dest).ok();
 
     // The listing is taken before the temp file exists, so the temp file is never packed.
-    let mut items = Vec::new();
-    let mut ancestors = vec![src_canonical];
-    collect(
-        src_dir,
-        Path::new(""),
-        &mut ancestors,
-        skip.as_deref(),
-        &mut items,
-    )?;
+    let items = collect(src_dir, skip.as_deref())?;
 
     let dir = parent_dir(dest);
     let file_name = dest.file_name().ok_or_else(|| {
@@ -198,55 +189,32 @@ struct PackItem {
     size: u64,
 }
 
-/// Lists `dir_abs` recursively (sorted, symlinks followed) into `out`.
-fn collect(
-    dir_abs: &Path,
-    rel: &Path,
-    ancestors: &mut Vec<PathBuf>,
-    skip: Option<&Path>,
-    out: &mut Vec<PackItem>,
-) -> Result<()> {
-    let mut names = Vec::new();
-    for entry in fs::read_dir(dir_abs).map_err(|e| Error::io(dir_abs, e))? {
-        names.push(entry.map_err(|e| Error::io(dir_abs, e))?.file_name());
-    }
-    names.sort();
-
-    for name in names {
-        let abs = dir_abs.join(&name);
-        let rel = rel.join(&name);
-        // `metadata` follows symlinks: links are packed as what they point to.
-        let meta = fs::metadata(&abs).map_err(|e| Error::io(&abs, e))?;
+/// Lists `src_dir` recursively (sorted, symlinks followed, a cycle is an error) as the items
+/// to pack, leaving out the file `skip`.
+fn collect(src_dir: &Path, skip: Option<&Path>) -> Result<Vec<PackItem>> {
+    let entries = crate::walk::walk(
+        src_dir,
+        crate::walk::Symlinks::Follow,
+        crate::walk::Missing::Error,
+        |_| true,
+    )?;
+    let mut out = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let (abs, rel, meta) = (entry.path, entry.rel, entry.metadata);
         let mtime = meta
             .modified()
             .ok()
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_secs());
         if meta.is_dir() {
-            let canonical = fs::canonicalize(&abs).map_err(|e| Error::io(&abs, e))?;
-            // A link to an ancestor would make the walk (and the archive) infinite.
-            if ancestors.contains(&canonical) {
-                return Err(Error::new(
-                    ErrorKind::Io,
-                    format!(
-                        "{}: symlink cycle: it leads back to {}",
-                        abs.display(),
-                        canonical.display()
-                    ),
-                )
-                .with_context(context::PATH, abs.display().to_string()));
-            }
             out.push(PackItem {
-                rel: rel.clone(),
-                abs: abs.clone(),
+                rel,
+                abs,
                 is_dir: true,
                 mode: 0o755,
                 mtime,
                 size: 0,
             });
-            ancestors.push(canonical);
-            collect(&abs, &rel, ancestors, skip, out)?;
-            ancestors.pop();
         } else if meta.is_file() {
             if let Some(skip) = skip
                 && fs::canonicalize(&abs).is_ok_and(|c| c == skip)
@@ -272,7 +240,7 @@ fn collect(
             .with_context(context::PATH, abs.display().to_string()));
         }
     }
-    Ok(())
+    Ok(out)
 }
 
 #[cfg(unix)]

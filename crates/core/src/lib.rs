@@ -23,6 +23,7 @@ pub mod testkit;
 pub mod uri;
 mod validated;
 pub mod wait;
+pub mod walk;
 
 pub use backend::{ArtifactStore, Backend, Capability, ObjectInfo};
 pub use error::{Error, ErrorKind, Result};

@@ -111,7 +111,7 @@ impl Session {
             store.put_file(path, &uri).await?;
             return Ok(uri);
         }
-        for file in walk_files(path)? {
+        for file in crate::walk::files(path)? {
             let rel = file
                 .strip_prefix(path)
                 .map_err(|_| Error::new(ErrorKind::Internal, "walked outside the directory"))?;
@@ -253,24 +253,4 @@ impl Session {
         )
         .await
     }
-}
-
-/// Every regular file under `dir`, sorted.
-fn walk_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))? {
-            let entry = entry.map_err(|e| Error::io(&d, e))?;
-            let path = entry.path();
-            let meta = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
-            if meta.is_dir() {
-                stack.push(path);
-            } else if meta.is_file() {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
 }

@@ -13,10 +13,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::{Semaphore, watch};
 
-use crate::function::{
-    FUNCTION_ENV, RemoteError, RemoteFunction, encode_arguments, outcome, resolve_session,
-    start_job,
-};
+use crate::function::{FUNCTION_ENV, RemoteFunction, encode_arguments, resolve_session, start_job};
+use crate::outcome::{RemoteError, outcome};
 use crate::payload::Identity;
 use crate::settings::RemoteSettings;
 

@@ -23,6 +23,8 @@ mod container;
 mod executor;
 mod function;
 mod image;
+mod job_name;
+mod outcome;
 pub mod payload;
 mod runner;
 mod settings;
@@ -34,10 +36,11 @@ pub use container::{RemoteContainer, instance_cpus};
 pub use executor::{RemoteExecutor, RemoteExecutorBuilder, RemoteFuture, get_future, list_futures};
 pub use function::{
     ARGUMENTS_CHANNEL, BINARY_SIZE_ENV, BOOTSTRAP_CHANNEL, DEPENDENCIES_CHANNEL, FUNCTION_ENV,
-    FUNCTION_FLAG, LOCAL_IMAGE, OUTPUT_DIR_ENV, RemoteError, RemoteFunction, WORKDIR_CHANNEL,
+    FUNCTION_FLAG, LOCAL_IMAGE, OUTPUT_DIR_ENV, RemoteFunction, WORKDIR_CHANNEL,
     is_linux_x86_64_elf, registered_functions, uploaded_binary_size,
 };
 pub use image::{DEFAULT_IMAGE_VERSION, default_image_uri};
+pub use outcome::RemoteError;
 pub use sagemaker_core::{Error, ErrorKind, Result, Session};
 pub use settings::{
     FileFilter, MAX_KEEP_ALIVE, MAX_RUNTIME_LIMIT, RemoteSettings, RemoteSettingsBuilder,

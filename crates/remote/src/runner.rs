@@ -7,9 +7,9 @@ use std::time::Instant;
 use sagemaker_core::{Error, ErrorKind};
 
 use crate::function::{
-    ARGUMENTS_CHANNEL, Exception, OUTPUT_DIR_ENV, RunOutcome, find_registration, kind_name,
-    registered_functions,
+    ARGUMENTS_CHANNEL, OUTPUT_DIR_ENV, RunOutcome, find_registration, registered_functions,
 };
+use crate::outcome::{Exception, kind_name};
 use crate::payload::{self, Identity, PayloadKind};
 
 /// Exit code: the function returned `Err`.

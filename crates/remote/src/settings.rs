@@ -423,7 +423,7 @@ impl RemoteSettingsBuilder {
             ));
         }
         if let Some(p) = &self.job_name_prefix
-            && crate::function::sanitize_base(p).is_empty()
+            && crate::job_name::sanitize_base(p).is_empty()
         {
             return Err(Error::invalid_config(
                 "job_name_prefix",

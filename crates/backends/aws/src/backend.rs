@@ -1,19 +1,19 @@
 //! [`AwsBackend`]: the [`Backend`] trait forwarded to the AWS SDK for Rust.
 
-use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_sagemaker::types as sm;
-use aws_smithy_types::DateTime;
 use sagemaker_core::error::context;
 use sagemaker_core::spec::*;
-use sagemaker_core::{ArtifactStore, Backend, Capability, Error, ErrorKind, Result, StorageUri};
+use sagemaker_core::{ArtifactStore, Backend, Capability, Error, ErrorKind, Result};
 use tokio::sync::OnceCell;
 
+use crate::convert::*;
 use crate::error::map;
-use crate::s3::{S3Store, s3_parts};
+use crate::paginate;
+use crate::s3::S3Store;
 
 pub(crate) struct Clients {
     pub(crate) region: String,
@@ -177,492 +177,6 @@ fn is_role_arn(arn: &str) -> bool {
         && parts[5]
             .strip_prefix("role/")
             .is_some_and(|rest| !rest.is_empty() && rest.split('/').all(|p| !p.is_empty()))
-}
-
-/// `""` in a field the AWS SDK fills in when the service left it out is "absent".
-fn present(s: Option<&str>) -> Option<String> {
-    s.filter(|s| !s.is_empty()).map(str::to_string)
-}
-
-fn ts(t: Option<&DateTime>) -> Option<Timestamp> {
-    let t = t?;
-    Timestamp::from_unix_timestamp_nanos(t.as_nanos()).ok()
-}
-
-fn ts_or_now(t: Option<&DateTime>) -> Timestamp {
-    ts(t).unwrap_or_else(Timestamp::now_utc)
-}
-
-fn uri(s: Option<&str>, field: &str) -> Result<Option<StorageUri>> {
-    match present(s) {
-        None => Ok(None),
-        Some(s) => s.parse().map(Some).map_err(|e: Error| {
-            Error::new(
-                ErrorKind::Internal,
-                format!(
-                    "the service returned an invalid {field} '{s}': {}",
-                    e.message()
-                ),
-            )
-        }),
-    }
-}
-
-fn required_uri(s: Option<&str>, field: &str) -> Result<StorageUri> {
-    uri(s, field)?.ok_or_else(|| {
-        Error::new(
-            ErrorKind::Internal,
-            format!("the service returned no {field}"),
-        )
-    })
-}
-
-fn parse_enum<T: std::str::FromStr<Err = Error>>(s: &str, field: &str) -> Result<T> {
-    s.parse().map_err(|e: Error| {
-        Error::new(
-            ErrorKind::Internal,
-            format!("the service returned an unknown {field}: {}", e.message()),
-        )
-    })
-}
-
-fn to_map(m: &BTreeMap<String, String>) -> Option<HashMap<String, String>> {
-    (!m.is_empty()).then(|| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-}
-
-fn from_map(m: Option<&HashMap<String, String>>) -> BTreeMap<String, String> {
-    m.map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-        .unwrap_or_default()
-}
-
-fn tags(t: &[Tag]) -> Option<Vec<sm::Tag>> {
-    (!t.is_empty()).then(|| {
-        t.iter()
-            .map(|t| sm::Tag::builder().key(&t.key).value(&t.value).build())
-            .collect()
-    })
-}
-
-fn vpc(v: &VpcConfig) -> sm::VpcConfig {
-    sm::VpcConfig::builder()
-        .set_security_group_ids(Some(v.security_group_ids.clone()))
-        .set_subnets(Some(v.subnets.clone()))
-        .build()
-}
-
-fn vpc_from(v: Option<&sm::VpcConfig>) -> Option<VpcConfig> {
-    let v = v?;
-    (!v.subnets().is_empty() || !v.security_group_ids().is_empty()).then(|| VpcConfig {
-        security_group_ids: v.security_group_ids().to_vec(),
-        subnets: v.subnets().to_vec(),
-    })
-}
-
-fn s3_uri(u: &StorageUri) -> Result<String> {
-    s3_parts(u)?;
-    Ok(u.to_string())
-}
-
-fn count(n: u32) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX)
-}
-
-// ---- Requests ------------------------------------------------------------------------
-
-pub(crate) fn channel(c: &Channel) -> Result<sm::Channel> {
-    let src = &c.data_source.s3_data_source;
-    Ok(sm::Channel::builder()
-        .channel_name(&c.channel_name)
-        .data_source(
-            sm::DataSource::builder()
-                .s3_data_source(
-                    sm::S3DataSource::builder()
-                        .s3_data_type(src.s3_data_type.as_str().into())
-                        .s3_uri(s3_uri(&src.s3_uri)?)
-                        .s3_data_distribution_type(src.s3_data_distribution_type.as_str().into())
-                        .build(),
-                )
-                .build(),
-        )
-        .set_content_type(c.content_type.clone())
-        .set_compression_type(c.compression_type.map(|t| t.as_str().into()))
-        .set_record_wrapper_type(c.record_wrapper_type.map(|t| t.as_str().into()))
-        .set_input_mode(c.input_mode.map(|t| t.as_str().into()))
-        .build())
-}
-
-fn container(c: &ContainerDefinition) -> Result<sm::ContainerDefinition> {
-    Ok(sm::ContainerDefinition::builder()
-        .image(&c.image)
-        .set_model_data_url(c.model_data_url.as_ref().map(s3_uri).transpose()?)
-        .set_environment(to_map(&c.environment))
-        .build())
-}
-
-fn production_variant(v: &ProductionVariant) -> sm::ProductionVariant {
-    sm::ProductionVariant::builder()
-        .variant_name(&v.variant_name)
-        .model_name(&v.model_name)
-        .set_initial_instance_count(v.initial_instance_count.map(count))
-        .set_instance_type(v.instance_type.as_deref().map(Into::into))
-        .initial_variant_weight(v.initial_variant_weight)
-        .set_serverless_config(v.serverless_config.map(serverless_config))
-        .build()
-}
-
-fn serverless_config(
-    c: ProductionVariantServerlessConfig,
-) -> sm::ProductionVariantServerlessConfig {
-    sm::ProductionVariantServerlessConfig::builder()
-        .memory_size_in_mb(count(c.memory_size_in_mb))
-        .max_concurrency(count(c.max_concurrency))
-        .set_provisioned_concurrency(c.provisioned_concurrency.map(count))
-        .build()
-}
-
-fn serverless_from(c: &sm::ProductionVariantServerlessConfig) -> ProductionVariantServerlessConfig {
-    let n = |v: Option<i32>| v.and_then(|v| u32::try_from(v).ok());
-    ProductionVariantServerlessConfig {
-        memory_size_in_mb: n(c.memory_size_in_mb()).unwrap_or_default(),
-        max_concurrency: n(c.max_concurrency()).unwrap_or_default(),
-        provisioned_concurrency: n(c.provisioned_concurrency()),
-    }
-}
-
-fn async_config(c: &AsyncInferenceConfig) -> Result<sm::AsyncInferenceConfig> {
-    let o = &c.output_config;
-    let notification = o.notification_config.as_ref().map(|n| {
-        sm::AsyncInferenceNotificationConfig::builder()
-            .set_success_topic(n.success_topic.clone())
-            .set_error_topic(n.error_topic.clone())
-            .set_include_inference_response_in((!n.include_inference_response_in.is_empty()).then(
-                || {
-                    n.include_inference_response_in
-                        .iter()
-                        .map(|t| t.as_str().into())
-                        .collect()
-                },
-            ))
-            .build()
-    });
-    Ok(sm::AsyncInferenceConfig::builder()
-        .output_config(
-            sm::AsyncInferenceOutputConfig::builder()
-                .set_kms_key_id(o.kms_key_id.clone())
-                .set_s3_output_path(o.s3_output_path.as_ref().map(s3_uri).transpose()?)
-                .set_s3_failure_path(o.s3_failure_path.as_ref().map(s3_uri).transpose()?)
-                .set_notification_config(notification)
-                .build(),
-        )
-        .set_client_config(c.client_config.map(|cc| {
-            sm::AsyncInferenceClientConfig::builder()
-                .set_max_concurrent_invocations_per_instance(
-                    cc.max_concurrent_invocations_per_instance.map(count),
-                )
-                .build()
-        }))
-        .build())
-}
-
-fn async_config_from(c: &sm::AsyncInferenceConfig) -> Result<AsyncInferenceConfig> {
-    let mut out = AsyncInferenceConfig::default();
-    if let Some(o) = c.output_config() {
-        out.output_config.kms_key_id = present(o.kms_key_id());
-        out.output_config.s3_output_path = uri(o.s3_output_path(), "S3OutputPath")?;
-        out.output_config.s3_failure_path = uri(o.s3_failure_path(), "S3FailurePath")?;
-        out.output_config.notification_config = o
-            .notification_config()
-            .map(|n| -> Result<AsyncInferenceNotificationConfig> {
-                Ok(AsyncInferenceNotificationConfig {
-                    success_topic: present(n.success_topic()),
-                    error_topic: present(n.error_topic()),
-                    include_inference_response_in: n
-                        .include_inference_response_in()
-                        .iter()
-                        .map(|t| parse_enum(t.as_str(), "AsyncNotificationTopicTypes"))
-                        .collect::<Result<_>>()?,
-                })
-            })
-            .transpose()?;
-    }
-    out.client_config = c.client_config().map(|cc| AsyncInferenceClientConfig {
-        max_concurrent_invocations_per_instance: cc
-            .max_concurrent_invocations_per_instance()
-            .and_then(|n| u32::try_from(n).ok()),
-    });
-    Ok(out)
-}
-
-// ---- Responses -----------------------------------------------------------------------
-
-fn channel_from(c: &sm::Channel) -> Result<Channel> {
-    let src = c.data_source().and_then(|d| d.s3_data_source());
-    Ok(Channel {
-        channel_name: c.channel_name().unwrap_or_default().to_string(),
-        data_source: DataSource {
-            s3_data_source: S3DataSource {
-                s3_data_type: match src.and_then(|s| s.s3_data_type()) {
-                    Some(t) => parse_enum(t.as_str(), "S3DataType")?,
-                    None => S3DataType::S3Prefix,
-                },
-                s3_uri: required_uri(src.and_then(|s| s.s3_uri()), "S3Uri")?,
-                s3_data_distribution_type: match src.and_then(|s| s.s3_data_distribution_type()) {
-                    Some(t) => parse_enum(t.as_str(), "S3DataDistributionType")?,
-                    None => S3DataDistributionType::FullyReplicated,
-                },
-            },
-        },
-        content_type: present(c.content_type()),
-        compression_type: c
-            .compression_type()
-            .map(|t| parse_enum(t.as_str(), "CompressionType"))
-            .transpose()?,
-        record_wrapper_type: c
-            .record_wrapper_type()
-            .map(|t| parse_enum(t.as_str(), "RecordWrapperType"))
-            .transpose()?,
-        input_mode: c
-            .input_mode()
-            .map(|t| parse_enum(t.as_str(), "TrainingInputMode"))
-            .transpose()?,
-    })
-}
-
-fn training_description(
-    out: &aws_sdk_sagemaker::operation::describe_training_job::DescribeTrainingJobOutput,
-) -> Result<TrainingJobDescription> {
-    let name = out.training_job_name().unwrap_or_default().to_string();
-    let algo = out.algorithm_specification();
-    let out_cfg = out.output_data_config();
-    let res = out.resource_config();
-    let transitions = out
-        .secondary_status_transitions()
-        .iter()
-        .map(|t| {
-            let mut s = SecondaryStatusTransition::new(
-                parse_enum(
-                    t.status().map_or("Starting", |s| s.as_str()),
-                    "SecondaryStatus",
-                )?,
-                ts_or_now(t.start_time()),
-                t.status_message().unwrap_or_default(),
-            );
-            s.end_time = ts(t.end_time());
-            Ok(s)
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let creation_time = ts_or_now(out.creation_time());
-    let secs = |v: Option<i32>| v.and_then(|v| u64::try_from(v).ok());
-    let spec = TrainingJobSpec {
-        vpc_config: vpc_from(out.vpc_config()),
-        training_job_name: name,
-        algorithm_specification: AlgorithmSpecification {
-            training_image: algo
-                .and_then(|a| a.training_image())
-                .unwrap_or_default()
-                .to_string(),
-            training_input_mode: match algo.and_then(|a| a.training_input_mode()) {
-                Some(m) => parse_enum(m.as_str(), "TrainingInputMode")?,
-                None => TrainingInputMode::File,
-            },
-            metric_definitions: algo
-                .map(|a| a.metric_definitions())
-                .unwrap_or_default()
-                .iter()
-                .map(|m| MetricDefinition {
-                    name: m.name().unwrap_or_default().to_string(),
-                    regex: m.regex().unwrap_or_default().to_string(),
-                })
-                .collect(),
-            container_entrypoint: algo
-                .map(|a| a.container_entrypoint().to_vec())
-                .unwrap_or_default(),
-            container_arguments: algo
-                .map(|a| a.container_arguments().to_vec())
-                .unwrap_or_default(),
-        },
-        role_arn: present(out.role_arn()),
-        input_data_config: out
-            .input_data_config()
-            .iter()
-            .map(channel_from)
-            .collect::<Result<_>>()?,
-        output_data_config: OutputDataConfig {
-            s3_output_path: required_uri(out_cfg.and_then(|o| o.s3_output_path()), "S3OutputPath")?,
-            kms_key_id: present(out_cfg.and_then(|o| o.kms_key_id())),
-        },
-        resource_config: ResourceConfig {
-            instance_count: res
-                .and_then(|r| r.instance_count())
-                .and_then(|n| u32::try_from(n).ok())
-                .unwrap_or(1),
-            instance_type: res
-                .and_then(|r| r.instance_type())
-                .map(|t| t.as_str().to_string())
-                .unwrap_or_default(),
-            volume_size_in_gb: res
-                .and_then(|r| r.volume_size_in_gb())
-                .and_then(|n| u32::try_from(n).ok())
-                .unwrap_or(30),
-        },
-        stopping_condition: StoppingCondition {
-            max_runtime_in_seconds: out
-                .stopping_condition()
-                .and_then(|s| s.max_runtime_in_seconds())
-                .and_then(|n| u64::try_from(n).ok())
-                .unwrap_or(86_400),
-        },
-        hyper_parameters: from_map(out.hyper_parameters()),
-        environment: from_map(out.environment()),
-        tags: Vec::new(),
-    };
-    let mut d = TrainingJobDescription::from_spec(
-        &spec,
-        out.training_job_arn().unwrap_or_default().to_string(),
-        creation_time,
-    );
-    d.training_job_status = parse_enum(
-        out.training_job_status()
-            .map(|s| s.as_str())
-            .unwrap_or("InProgress"),
-        "TrainingJobStatus",
-    )?;
-    d.secondary_status = parse_enum(
-        out.secondary_status()
-            .map(|s| s.as_str())
-            .unwrap_or("Starting"),
-        "SecondaryStatus",
-    )?;
-    d.failure_reason = present(out.failure_reason());
-    d.model_artifacts = uri(
-        out.model_artifacts().and_then(|m| m.s3_model_artifacts()),
-        "S3ModelArtifacts",
-    )?
-    .map(|s3_model_artifacts| ModelArtifacts { s3_model_artifacts });
-    d.training_start_time = ts(out.training_start_time());
-    d.training_end_time = ts(out.training_end_time());
-    d.last_modified_time = ts(out.last_modified_time()).unwrap_or(creation_time);
-    d.secondary_status_transitions = transitions;
-    d.training_time_in_seconds = secs(out.training_time_in_seconds());
-    d.billable_time_in_seconds = secs(out.billable_time_in_seconds());
-    d.final_metric_data_list = out
-        .final_metric_data_list()
-        .iter()
-        .map(|m| {
-            MetricData::new(
-                m.metric_name().unwrap_or_default(),
-                f64::from(m.value().unwrap_or_default()),
-                ts_or_now(m.timestamp()),
-            )
-        })
-        .collect();
-    Ok(d)
-}
-
-fn transform_description(
-    out: &aws_sdk_sagemaker::operation::describe_transform_job::DescribeTransformJobOutput,
-) -> Result<TransformJobDescription> {
-    let input = out.transform_input();
-    let src = input
-        .and_then(|i| i.data_source())
-        .and_then(|d| d.s3_data_source());
-    let output = out.transform_output();
-    let res = out.transform_resources();
-    let dp = out.data_processing();
-    let spec = TransformJobSpec {
-        transform_job_name: out.transform_job_name().unwrap_or_default().to_string(),
-        model_name: out.model_name().unwrap_or_default().to_string(),
-        max_concurrent_transforms: out
-            .max_concurrent_transforms()
-            .and_then(|n| u32::try_from(n).ok()),
-        max_payload_in_mb: out.max_payload_in_mb().and_then(|n| u32::try_from(n).ok()),
-        batch_strategy: out
-            .batch_strategy()
-            .map(|b| parse_enum(b.as_str(), "BatchStrategy"))
-            .transpose()?,
-        environment: from_map(out.environment()),
-        transform_input: TransformInput {
-            data_source: TransformDataSource {
-                s3_data_source: TransformS3DataSource {
-                    s3_data_type: match src.and_then(|s| s.s3_data_type()) {
-                        Some(t) => parse_enum(t.as_str(), "S3DataType")?,
-                        None => S3DataType::S3Prefix,
-                    },
-                    s3_uri: required_uri(src.and_then(|s| s.s3_uri()), "S3Uri")?,
-                },
-            },
-            content_type: present(input.and_then(|i| i.content_type())),
-            compression_type: match input.and_then(|i| i.compression_type()) {
-                Some(t) => parse_enum(t.as_str(), "CompressionType")?,
-                None => CompressionType::None,
-            },
-            split_type: match input.and_then(|i| i.split_type()) {
-                Some(t) => parse_enum(t.as_str(), "SplitType")?,
-                None => SplitType::None,
-            },
-        },
-        transform_output: TransformOutput {
-            s3_output_path: required_uri(output.and_then(|o| o.s3_output_path()), "S3OutputPath")?,
-            accept: present(output.and_then(|o| o.accept())),
-            assemble_with: match output.and_then(|o| o.assemble_with()) {
-                Some(t) => parse_enum(t.as_str(), "AssembleWith")?,
-                None => AssembleWith::None,
-            },
-            kms_key_id: present(output.and_then(|o| o.kms_key_id())),
-        },
-        transform_resources: TransformResources {
-            instance_type: res
-                .and_then(|r| r.instance_type())
-                .map(|t| t.as_str().to_string())
-                .unwrap_or_default(),
-            instance_count: res
-                .and_then(|r| r.instance_count())
-                .and_then(|n| u32::try_from(n).ok())
-                .unwrap_or(1),
-        },
-        data_processing: dp
-            .map(|d| -> Result<DataProcessing> {
-                Ok(DataProcessing {
-                    input_filter: present(d.input_filter()),
-                    output_filter: present(d.output_filter()),
-                    join_source: d
-                        .join_source()
-                        .map(|j| parse_enum(j.as_str(), "JoinSource"))
-                        .transpose()?,
-                })
-            })
-            .transpose()?,
-        tags: Vec::new(),
-    };
-    let creation_time = ts_or_now(out.creation_time());
-    let mut d = TransformJobDescription::from_spec(
-        &spec,
-        out.transform_job_arn().unwrap_or_default().to_string(),
-        creation_time,
-    );
-    d.transform_job_status = parse_enum(
-        out.transform_job_status()
-            .map(|s| s.as_str())
-            .unwrap_or("InProgress"),
-        "TransformJobStatus",
-    )?;
-    d.failure_reason = present(out.failure_reason());
-    d.transform_start_time = ts(out.transform_start_time());
-    d.transform_end_time = ts(out.transform_end_time());
-    Ok(d)
-}
-
-fn variant_from(v: &sm::ProductionVariant) -> ProductionVariant {
-    ProductionVariant {
-        variant_name: v.variant_name().unwrap_or_default().to_string(),
-        model_name: v.model_name().unwrap_or_default().to_string(),
-        initial_instance_count: v
-            .initial_instance_count()
-            .and_then(|n| u32::try_from(n).ok()),
-        instance_type: v.instance_type().map(|t| t.as_str().to_string()),
-        initial_variant_weight: v.initial_variant_weight().unwrap_or(1.0),
-        serverless_config: v.serverless_config().map(serverless_from),
-    }
 }
 
 #[async_trait]
@@ -873,33 +387,35 @@ impl Backend for AwsBackend {
         if let Some(n) = filter.max_results {
             req = req.max_results(count(u32::try_from(n.min(100)).unwrap_or(100)));
         }
-        let mut pages = req.into_paginator().send();
-        let mut rows = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| map("ListTrainingJobs", "", e))?;
-            for s in page.training_job_summaries() {
-                let created = ts_or_now(s.creation_time());
-                let mut row = TrainingJobSummary::new(
-                    s.training_job_name().unwrap_or_default(),
-                    s.training_job_arn().unwrap_or_default(),
-                    parse_enum(
-                        s.training_job_status()
-                            .map(|s| s.as_str())
-                            .unwrap_or("InProgress"),
-                        "TrainingJobStatus",
-                    )?,
-                    created,
-                );
-                row.training_end_time = ts(s.training_end_time());
-                row.last_modified_time = ts(s.last_modified_time()).unwrap_or(created);
-                if filter.matches(&row) {
-                    rows.push(row);
+        let pages = req.into_paginator().send();
+        let mut rows = paginate::collect(
+            pages,
+            "ListTrainingJobs",
+            filter.max_results,
+            |page, rows| {
+                for s in page.training_job_summaries() {
+                    let created = ts_or_now(s.creation_time());
+                    let mut row = TrainingJobSummary::new(
+                        s.training_job_name().unwrap_or_default(),
+                        s.training_job_arn().unwrap_or_default(),
+                        parse_enum(
+                            s.training_job_status()
+                                .map(|s| s.as_str())
+                                .unwrap_or("InProgress"),
+                            "TrainingJobStatus",
+                        )?,
+                        created,
+                    );
+                    row.training_end_time = ts(s.training_end_time());
+                    row.last_modified_time = ts(s.last_modified_time()).unwrap_or(created);
+                    if filter.matches(&row) {
+                        rows.push(row);
+                    }
                 }
-            }
-            if filter.max_results.is_some_and(|n| rows.len() >= n) {
-                break;
-            }
-        }
+                Ok(())
+            },
+        )
+        .await?;
         rows.sort_by_key(|r| std::cmp::Reverse(r.creation_time));
         if let Some(n) = filter.max_results {
             rows.truncate(n);
@@ -972,17 +488,16 @@ impl Backend for AwsBackend {
     }
 
     async fn list_models(&self) -> Result<Vec<String>> {
-        let mut pages = self.c.sagemaker.list_models().into_paginator().send();
-        let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| map("ListModels", "", e))?;
+        let pages = self.c.sagemaker.list_models().into_paginator().send();
+        paginate::collect(pages, "ListModels", None, |page, out| {
             out.extend(
                 page.models()
                     .iter()
                     .filter_map(|m| m.model_name().map(str::to_string)),
             );
-        }
-        Ok(out)
+            Ok(())
+        })
+        .await
     }
 
     async fn delete_model(&self, name: &str) -> Result<()> {
@@ -1053,22 +568,21 @@ impl Backend for AwsBackend {
     }
 
     async fn list_endpoint_configs(&self) -> Result<Vec<String>> {
-        let mut pages = self
+        let pages = self
             .c
             .sagemaker
             .list_endpoint_configs()
             .into_paginator()
             .send();
-        let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| map("ListEndpointConfigs", "", e))?;
+        paginate::collect(pages, "ListEndpointConfigs", None, |page, out| {
             out.extend(
                 page.endpoint_configs()
                     .iter()
                     .filter_map(|m| m.endpoint_config_name().map(str::to_string)),
             );
-        }
-        Ok(out)
+            Ok(())
+        })
+        .await
     }
 
     async fn delete_endpoint_config(&self, name: &str) -> Result<()> {
@@ -1144,17 +658,16 @@ impl Backend for AwsBackend {
     }
 
     async fn list_endpoints(&self) -> Result<Vec<String>> {
-        let mut pages = self.c.sagemaker.list_endpoints().into_paginator().send();
-        let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| map("ListEndpoints", "", e))?;
+        let pages = self.c.sagemaker.list_endpoints().into_paginator().send();
+        paginate::collect(pages, "ListEndpoints", None, |page, out| {
             out.extend(
                 page.endpoints()
                     .iter()
                     .filter_map(|m| m.endpoint_name().map(str::to_string)),
             );
-        }
-        Ok(out)
+            Ok(())
+        })
+        .await
     }
 
     async fn update_endpoint(&self, name: &str, endpoint_config_name: &str) -> Result<()> {

@@ -44,8 +44,10 @@ use aws_smithy_types::retry::RetryConfig;
 use sagemaker_core::{Error, ErrorKind, Result, Session};
 
 mod backend;
+mod convert;
 mod error;
 mod logs;
+mod paginate;
 mod s3;
 
 pub use backend::AwsBackend;

@@ -17,8 +17,7 @@ use time::OffsetDateTime;
 use crate::async_inference::{AsyncQueue, DEFAULT_MAX_CONCURRENT_INVOCATIONS_PER_INSTANCE};
 use crate::owner::Owner;
 use crate::serverless::{SERVERLESS_MAX_PAYLOAD_BYTES, ServerlessPool};
-use crate::store::write_atomic;
-use crate::{Inner, LOCAL_ACCOUNT, lock};
+use crate::{Inner, LOCAL_ACCOUNT, lock, records};
 
 /// SageMaker's limit on an `InvokeEndpoint` payload: 6 MB.
 pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
@@ -91,70 +90,6 @@ fn dir_of(root: &Path, kind: &str) -> PathBuf {
     root.join(kind)
 }
 
-fn read_json<T: for<'de> Deserialize<'de>>(path: &Path, what: &str, name: &str) -> Result<T> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::not_found(what, name));
-        }
-        Err(e) => return Err(Error::io(path, e)),
-    };
-    serde_json::from_slice(&bytes).map_err(|e| {
-        Error::new(ErrorKind::Serialization, format!("{}: {e}", path.display())).with_source(e)
-    })
-}
-
-fn list_names(dir: &Path, suffix: &str) -> Result<Vec<String>> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io(dir, e)),
-    };
-    let mut names = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io(dir, e))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if let Some(stem) = name.strip_suffix(suffix)
-            && !stem.starts_with('.')
-        {
-            names.push(stem.to_string());
-        } else if suffix.is_empty() && !name.starts_with('.') {
-            names.push(name);
-        }
-    }
-    names.sort();
-    Ok(names)
-}
-
-/// Creates `path` as a new file holding `bytes`, failing with `AlreadyExists` when it exists
-/// (atomic across processes: hard-link the finished temp file into place).
-fn create_new(path: &Path, bytes: &[u8], what: &str, name: &str) -> Result<()> {
-    let dir = path.parent().expect("records live in a directory");
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
-    std::fs::write(tmp.path(), bytes).map_err(|e| Error::io(tmp.path(), e))?;
-    match std::fs::hard_link(tmp.path(), path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::new(
-            ErrorKind::AlreadyExists,
-            format!(
-                "Cannot create already existing {what} \"{}\".",
-                sagemaker_core::arn(
-                    crate::LOCAL_REGION,
-                    LOCAL_ACCOUNT,
-                    &what.replace(' ', "-"),
-                    name
-                )
-            ),
-        )
-        .with_context(context::RESOURCE, name)),
-        Err(e) => Err(Error::io(path, e)),
-    }
-}
-
 impl Inner {
     // ---- models -------------------------------------------------------------------------
 
@@ -181,23 +116,18 @@ impl Inner {
             spec.execution_role_arn,
             now(),
         );
-        create_new(
-            &self.model_path(&d.model_name),
-            &serde_json::to_vec_pretty(&d)?,
-            "model",
-            &d.model_name,
-        )?;
+        records::create(&self.model_path(&d.model_name), &d, "model", &d.model_name)?;
         tracing::info!(target: "sagemaker::local", model = %d.model_name, "model created");
         Ok(d)
     }
 
     pub(crate) fn describe_model(&self, name: &str) -> Result<ModelDescription> {
-        read_json(&self.model_path(name), "model", name)
+        records::read(&self.model_path(name), "model", name)
             .map_err(|e| not_found_as_validation(e, "model", name))
     }
 
     pub(crate) fn list_models(&self) -> Result<Vec<String>> {
-        list_names(&dir_of(&self.root, "models"), ".json")
+        records::list(&dir_of(&self.root, "models"), ".json")
     }
 
     /// Deletes the model record. As on SageMaker, endpoints already serving it keep serving.
@@ -252,9 +182,9 @@ impl Inner {
             now(),
         )
         .with_async_inference_config(spec.async_inference_config);
-        create_new(
+        records::create(
             &self.config_path(&d.endpoint_config_name),
-            &serde_json::to_vec_pretty(&d)?,
+            &d,
             "endpoint config",
             &d.endpoint_config_name,
         )?;
@@ -262,12 +192,12 @@ impl Inner {
     }
 
     pub(crate) fn describe_endpoint_config(&self, name: &str) -> Result<EndpointConfigDescription> {
-        read_json(&self.config_path(name), "endpoint config", name)
+        records::read(&self.config_path(name), "endpoint config", name)
             .map_err(|e| not_found_as_validation(e, "endpoint configuration", name))
     }
 
     pub(crate) fn list_endpoint_configs(&self) -> Result<Vec<String>> {
-        list_names(&dir_of(&self.root, "endpoint-configs"), ".json")
+        records::list(&dir_of(&self.root, "endpoint-configs"), ".json")
     }
 
     pub(crate) fn delete_endpoint_config(&self, name: &str) -> Result<()> {
@@ -292,7 +222,7 @@ impl Inner {
         let path = self
             .endpoint_dir(&record.description.endpoint_name)
             .join("endpoint.json");
-        write_atomic(&path, &serde_json::to_vec_pretty(record)?)?;
+        records::write(&path, record)?;
         self.tick();
         Ok(())
     }
@@ -503,7 +433,7 @@ impl Inner {
             return Ok(lock(&live.record).description.clone());
         }
         let path = self.endpoint_dir(name).join("endpoint.json");
-        let mut record: EndpointRecord = read_json(&path, "endpoint", name)
+        let mut record: EndpointRecord = records::read(&path, "endpoint", name)
             .map_err(|e| not_found_as_validation(e, "endpoint", name))?;
         // Hosted by a process that has gone: it serves nothing, whatever the record says.
         if record.description.endpoint_status != EndpointStatus::Failed && !record.owner.is_alive()
@@ -518,7 +448,7 @@ impl Inner {
     }
 
     pub(crate) fn list_endpoints(&self) -> Result<Vec<String>> {
-        list_names(&dir_of(&self.root, "endpoints"), "")
+        records::list(&dir_of(&self.root, "endpoints"), "")
     }
 
     pub(crate) fn update_endpoint(self: &Arc<Self>, name: &str, config_name: &str) -> Result<()> {

@@ -19,6 +19,7 @@ mod async_inference;
 mod endpoints;
 mod guard;
 mod owner;
+mod records;
 mod server;
 mod serverless;
 pub mod store;

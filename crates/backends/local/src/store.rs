@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
+use sagemaker_core::walk::{Missing, Symlinks};
 use sagemaker_core::{ArtifactStore, Error, ErrorKind, ObjectInfo, Result, StorageUri};
 
 /// A directory tree that stands in for S3.
@@ -100,24 +101,34 @@ pub(crate) fn key_of(rel: &Path) -> String {
 
 /// Writes `bytes` to `dest` atomically (temp file beside it, then rename).
 pub(crate) fn write_atomic(dest: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = dest.parent().ok_or_else(|| {
-        Error::new(
-            ErrorKind::Io,
-            format!("{} has no parent directory", dest.display()),
-        )
-    })?;
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
-    std::io::Write::write_all(&mut tmp, bytes).map_err(|e| Error::io(tmp.path(), e))?;
-    tmp.persist(dest).map_err(|e| Error::io(dest, e.error))?;
-    Ok(())
+    replace_atomic(dest, |tmp| {
+        std::io::Write::write_all(tmp, bytes).map_err(|e| Error::io(tmp.path(), e))
+    })
 }
 
 /// Copies `src` to `dest` atomically.
 pub(crate) fn copy_atomic(src: &Path, dest: &Path) -> Result<()> {
+    replace_atomic(dest, |tmp| {
+        std::fs::copy(src, tmp.path()).map_err(|e| Error::io(src, e))?;
+        Ok(())
+    })
+}
+
+/// Lets `fill` write a temp file beside `dest`, then renames it over `dest`: readers see the
+/// old file or the new one, never part of one.
+fn replace_atomic(
+    dest: &Path,
+    fill: impl FnOnce(&mut tempfile::NamedTempFile) -> Result<()>,
+) -> Result<()> {
+    let mut tmp = temp_beside(dest)?;
+    fill(&mut tmp)?;
+    tmp.persist(dest).map_err(|e| Error::io(dest, e.error))?;
+    Ok(())
+}
+
+/// A new `.tmp-` file (which walks and listings skip) in `dest`'s directory, created if
+/// needed, for writing `dest` atomically.
+pub(crate) fn temp_beside(dest: &Path) -> Result<tempfile::NamedTempFile> {
     let dir = dest.parent().ok_or_else(|| {
         Error::new(
             ErrorKind::Io,
@@ -125,13 +136,10 @@ pub(crate) fn copy_atomic(src: &Path, dest: &Path) -> Result<()> {
         )
     })?;
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let tmp = tempfile::Builder::new()
+    tempfile::Builder::new()
         .prefix(".tmp-")
         .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
-    std::fs::copy(src, tmp.path()).map_err(|e| Error::io(src, e))?;
-    tmp.persist(dest).map_err(|e| Error::io(dest, e.error))?;
-    Ok(())
+        .map_err(|e| Error::io(dir, e))
 }
 
 fn not_found(uri: &StorageUri) -> Error {
@@ -145,32 +153,21 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
         .map_err(|e| Error::new(ErrorKind::Internal, format!("store task failed: {e}")))?
 }
 
-/// Every regular file under `dir` (following links to files), sorted; temp files skipped.
+/// Every regular file under `dir` (following links), sorted; temp files skipped, and a
+/// missing directory (or one removed meanwhile) is empty.
 pub(crate) fn walk(dir: &Path) -> Result<Vec<(PathBuf, u64)>> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let entries = match std::fs::read_dir(&d) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(Error::io(&d, e)),
-        };
-        for entry in entries {
-            let entry = entry.map_err(|e| Error::io(&d, e))?;
-            let path = entry.path();
-            if entry.file_name().to_string_lossy().starts_with(".tmp-") {
-                continue;
-            }
-            let meta = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
-            if meta.is_dir() {
-                stack.push(path);
-            } else if meta.is_file() {
-                out.push((path, meta.len()));
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
+    let entries = sagemaker_core::walk::walk(dir, Symlinks::Follow, Missing::Skip, |rel| {
+        !rel.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with(".tmp-"))
+    })?;
+    Ok(entries
+        .into_iter()
+        .filter(|e| e.metadata.is_file())
+        .map(|e| {
+            let len = e.metadata.len();
+            (e.path, len)
+        })
+        .collect())
 }
 
 #[async_trait]

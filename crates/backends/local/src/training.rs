@@ -18,7 +18,7 @@ use time::OffsetDateTime;
 
 use crate::owner::Owner;
 use crate::store::write_atomic;
-use crate::{Inner, lock};
+use crate::{Inner, lock, records};
 
 const JOB_FILE: &str = "job.json";
 const LOG_FILE: &str = "log.txt";
@@ -60,7 +60,7 @@ fn ceil_seconds(from: OffsetDateTime, to: OffsetDateTime) -> u64 {
 impl Inner {
     fn persist(&self, record: &JobRecord) -> Result<()> {
         let path = job_dir(&self.root, &record.description.training_job_name).join(JOB_FILE);
-        write_atomic(&path, &serde_json::to_vec_pretty(record)?)?;
+        records::write(&path, record)?;
         self.tick();
         Ok(())
     }
@@ -79,17 +79,11 @@ impl Inner {
     }
 
     fn read_record(&self, name: &str) -> Result<JobRecord> {
-        let path = job_dir(&self.root, name).join(JOB_FILE);
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(Error::not_found("training job", name));
-            }
-            Err(e) => return Err(Error::io(&path, e)),
-        };
-        serde_json::from_slice(&bytes).map_err(|e| {
-            Error::new(ErrorKind::Serialization, format!("{}: {e}", path.display())).with_source(e)
-        })
+        records::read(
+            &job_dir(&self.root, name).join(JOB_FILE),
+            "training job",
+            name,
+        )
     }
 
     /// The description of a job, from memory when it runs here, else from disk. A job whose
@@ -119,16 +113,8 @@ impl Inner {
         &self,
         filter: &ListTrainingJobs,
     ) -> Result<Vec<TrainingJobSummary>> {
-        let dir = jobs_dir(&self.root);
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io(&dir, e)),
-        };
         let mut out = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| Error::io(&dir, e))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
+        for name in records::list(&jobs_dir(&self.root), "")? {
             // A job directory whose record is not written yet is skipped, not an error.
             match self.describe_training_job(&name) {
                 Ok(d) => {

@@ -22,8 +22,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::owner::Owner;
-use crate::store::write_atomic;
-use crate::{Inner, LOCAL_ACCOUNT, lock};
+use crate::{Inner, LOCAL_ACCOUNT, lock, records};
 
 const MB: usize = 1024 * 1024;
 
@@ -79,7 +78,7 @@ fn base_type(ct: Option<&str>) -> &str {
 impl Inner {
     fn persist_transform(&self, record: &TransformRecord) -> Result<()> {
         let path = job_dir(&self.root, &record.description.transform_job_name).join("job.json");
-        write_atomic(&path, &serde_json::to_vec_pretty(record)?)?;
+        records::write(&path, record)?;
         self.tick();
         Ok(())
     }
@@ -449,11 +448,7 @@ impl Inner {
             return Ok(lock(&job.record).description.clone());
         }
         let path = job_dir(&self.root, name).join("job.json");
-        let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::not_found("transform job", name),
-            _ => Error::io(&path, e),
-        })?;
-        let mut record: TransformRecord = serde_json::from_slice(&bytes)?;
+        let mut record: TransformRecord = records::read(&path, "transform job", name)?;
         let d = &mut record.description;
         if matches!(
             d.transform_job_status,

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use sagemaker_core::container::ContainerError;
+use sagemaker_core::walk;
 
 /// Which column holds the label.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,28 +101,20 @@ fn is_header(fields: &[Cow<'_, str>]) -> bool {
         .all(|f| !f.is_empty() && parse_number(f).is_err())
 }
 
-/// The CSV files of a channel directory, sorted, hidden files skipped.
+/// The CSV files of a channel directory, sorted, hidden files and directories skipped, links
+/// followed.
 pub(crate) fn channel_files(dir: &Path) -> Result<Vec<PathBuf>, ContainerError> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d)
-            .map_err(|e| ContainerError::client(format!("cannot read {}: {e}", d.display())))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| ContainerError::client(e.to_string()))?;
-            if entry.file_name().to_string_lossy().starts_with('.') {
-                continue;
-            }
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    Ok(files)
+    let entries = walk::walk(dir, walk::Symlinks::Follow, walk::Missing::Error, |rel| {
+        !rel.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+    })
+    // The walk's message is "{path}: {why}".
+    .map_err(|e| ContainerError::client(format!("cannot read {}", e.message())))?;
+    Ok(entries
+        .into_iter()
+        .filter(|e| !e.metadata.is_dir())
+        .map(|e| e.path)
+        .collect())
 }
 
 /// Reads every file as CSV with the same columns; `display_root` shortens file names in
