@@ -7,13 +7,17 @@
 //!   (logistic regression on its own L-BFGS solver, which honours `max_iter` and `tol`) and
 //!   writes an artifact with a manifest (algorithm, features, classes, versions).
 
+mod artifact_format;
 mod bundle;
 mod container;
 mod data;
 mod estimator;
 pub mod image_uris;
+mod linear;
 mod logistic;
 mod model;
+mod naive_bayes;
+mod neighbors;
 mod params;
 mod serving;
 
