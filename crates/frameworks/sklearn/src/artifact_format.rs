@@ -92,10 +92,7 @@ pub(crate) enum PortableEstimator {
 }
 
 fn bad(what: impl std::fmt::Display) -> Error {
-    Error::new(
-        ErrorKind::Serialization,
-        format!("{PORTABLE_FILE}: {what}"),
-    )
+    Error::new(ErrorKind::Serialization, format!("{PORTABLE_FILE}: {what}"))
 }
 
 fn rows(x: &[f64], d: usize) -> Vec<Vec<f64>> {
@@ -171,7 +168,12 @@ pub(crate) fn export(fitted: &Fitted, manifest: &Manifest) -> Option<PortableDoc
             })
             .collect()
     } else {
-        manifest.classes.iter().cloned().map(Value::String).collect()
+        manifest
+            .classes
+            .iter()
+            .cloned()
+            .map(Value::String)
+            .collect()
     };
     Some(PortableDoc {
         format: PORTABLE_FORMAT.into(),
@@ -355,7 +357,8 @@ impl PortableModel {
         if classifier && k < 2 {
             return Err(bad("a classifier needs at least two classes_"));
         }
-        let widths_ok = |m: &[Vec<f64>], rows: usize| m.len() == rows && m.iter().all(|r| r.len() == d);
+        let widths_ok =
+            |m: &[Vec<f64>], rows: usize| m.len() == rows && m.iter().all(|r| r.len() == d);
         let ok = match &doc.estimator {
             PortableEstimator::Linear { coef_, .. } => coef_.len() == d,
             PortableEstimator::Logistic { coef_, intercept_ } => {
@@ -414,15 +417,17 @@ impl PortableModel {
                     .map(|r| dot(r, coef_) + intercept_)
                     .collect(),
             ),
-            PortableEstimator::KMeans { cluster_centers_ } => Predictions::Classes(
-                x.chunks_exact(d)
-                    .map(|r| {
-                        argmax(cluster_centers_.iter().map(|c| {
-                            -c.iter().zip(r).map(|(a, b)| (a - b) * (a - b)).sum::<f64>()
-                        }))
-                    })
-                    .collect(),
-            ),
+            PortableEstimator::KMeans { cluster_centers_ } => {
+                Predictions::Classes(
+                    x.chunks_exact(d)
+                        .map(|r| {
+                            argmax(cluster_centers_.iter().map(|c| {
+                                -c.iter().zip(r).map(|(a, b)| (a - b) * (a - b)).sum::<f64>()
+                            }))
+                        })
+                        .collect(),
+                )
+            }
             PortableEstimator::Neighbors { .. } => {
                 let knn = self.knn.as_ref().expect("built with the document");
                 match knn.predict_classes(x) {

@@ -440,7 +440,11 @@ mod tests {
         };
         let m = LinearModel::fit_enet(&x, 1, &y, &p);
         let (sxy, sxx) = (7.0, 5.0);
-        assert!((m.coef[0] - (sxy - 2.0) / sxx).abs() < 1e-12, "{:?}", m.coef);
+        assert!(
+            (m.coef[0] - (sxy - 2.0) / sxx).abs() < 1e-12,
+            "{:?}",
+            m.coef
+        );
         assert!(m.converged);
         let strong = LinearModel::fit_enet(&x, 1, &y, &EnetParams { alpha: 5.0, ..p });
         assert_eq!(strong.coef[0], 0.0);

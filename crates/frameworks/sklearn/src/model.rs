@@ -121,13 +121,25 @@ fn enet_params(params: &Params, l1_ratio: f64) -> EnetParams {
     }
 }
 
-fn knn(params: &Params, x: &[f64], n_features: usize, target: KnnTarget) -> Result<KnnModel, String> {
+fn knn(
+    params: &Params,
+    x: &[f64],
+    n_features: usize,
+    target: KnnTarget,
+) -> Result<KnnModel, String> {
     let weights = match params.str("weights") {
         Some("distance") => Weights::Distance,
         _ => Weights::Uniform,
     };
     let metric = Metric::from_params(params.str("metric").unwrap_or("minkowski"), params.f64("p"));
-    KnnModel::fit(x, n_features, target, params.usize("n_neighbors"), weights, metric)
+    KnnModel::fit(
+        x,
+        n_features,
+        target,
+        params.usize("n_neighbors"),
+        weights,
+        metric,
+    )
 }
 
 /// Fits `algorithm` on row-major `x` with `labels`. `n_classes` is the number of classes for

@@ -176,7 +176,9 @@ mod tests {
     #[test]
     fn a_constant_feature_is_smoothed_not_nan() {
         // Feature 1 is constant: without var_smoothing its variance is 0 in both classes.
-        let x = [0.0, 5.0, 1.0, 5.0, 2.0, 5.0, 10.0, 5.0, 11.0, 5.0, 12.0, 5.0];
+        let x = [
+            0.0, 5.0, 1.0, 5.0, 2.0, 5.0, 10.0, 5.0, 11.0, 5.0, 12.0, 5.0,
+        ];
         let y = [0, 0, 0, 1, 1, 1];
         let m = GaussianNbModel::fit(&x, 2, &y, 2, 1e-9, None).unwrap();
         // np.var([0,1,2,10,11,12]) = 25.6666…; epsilon = 1e-9 × that.

@@ -425,8 +425,15 @@ mod tests {
             y: vec![0, 0, 1, 1],
             n_classes: 2,
         };
-        let m = KnnModel::fit(&x, 1, classes.clone(), 3, Weights::Uniform, Metric::Euclidean)
-            .unwrap();
+        let m = KnnModel::fit(
+            &x,
+            1,
+            classes.clone(),
+            3,
+            Weights::Uniform,
+            Metric::Euclidean,
+        )
+        .unwrap();
         assert_eq!(m.predict_classes(&[1.9]).unwrap(), vec![0]);
         let m = KnnModel::fit(&x, 1, classes, 3, Weights::Distance, Metric::Euclidean).unwrap();
         // weights 1/1.9, 1/0.9, 1/0.1: class 1 wins.

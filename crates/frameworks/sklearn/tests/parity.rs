@@ -41,34 +41,154 @@ enum Check {
 type Case = (Algorithm, &'static str, Data, Check);
 
 const CASES: &[Case] = &[
-    (Algorithm::LinearRegression, "{}", Data::RegFar, Check::Values(1e-6)),
-    (Algorithm::LinearRegression, "{}", Data::RegSmall, Check::Values(1e-6)),
-    (Algorithm::LinearRegression, r#"{"fit_intercept": false}"#, Data::RegFar, Check::Values(1e-6)),
+    (
+        Algorithm::LinearRegression,
+        "{}",
+        Data::RegFar,
+        Check::Values(1e-6),
+    ),
+    (
+        Algorithm::LinearRegression,
+        "{}",
+        Data::RegSmall,
+        Check::Values(1e-6),
+    ),
+    (
+        Algorithm::LinearRegression,
+        r#"{"fit_intercept": false}"#,
+        Data::RegFar,
+        Check::Values(1e-6),
+    ),
     (Algorithm::Ridge, "{}", Data::RegFar, Check::Values(1e-6)),
-    (Algorithm::Ridge, r#"{"alpha": 50}"#, Data::RegSmall, Check::Values(1e-6)),
-    (Algorithm::Ridge, r#"{"alpha": 3, "fit_intercept": false}"#, Data::RegSmall, Check::Values(1e-6)),
+    (
+        Algorithm::Ridge,
+        r#"{"alpha": 50}"#,
+        Data::RegSmall,
+        Check::Values(1e-6),
+    ),
+    (
+        Algorithm::Ridge,
+        r#"{"alpha": 3, "fit_intercept": false}"#,
+        Data::RegSmall,
+        Check::Values(1e-6),
+    ),
     (Algorithm::Lasso, "{}", Data::RegFar, Check::Values(1e-6)),
-    (Algorithm::Lasso, r#"{"alpha": 0.05}"#, Data::RegSmall, Check::Values(1e-6)),
-    (Algorithm::Lasso, r#"{"alpha": 0.2, "positive": true, "max_iter": 5}"#, Data::RegSmall, Check::Values(1e-6)),
-    (Algorithm::Lasso, r#"{"alpha": 0.05, "selection": "random", "random_state": 3}"#, Data::RegSmall, Check::Score(0.005)),
-    (Algorithm::ElasticNet, "{}", Data::RegFar, Check::Values(1e-6)),
-    (Algorithm::ElasticNet, r#"{"alpha": 0.1, "l1_ratio": 0.2, "tol": 1e-6}"#, Data::RegSmall, Check::Values(1e-6)),
-    (Algorithm::ElasticNet, r#"{"alpha": 0.1, "fit_intercept": false}"#, Data::RegFar, Check::Values(1e-6)),
+    (
+        Algorithm::Lasso,
+        r#"{"alpha": 0.05}"#,
+        Data::RegSmall,
+        Check::Values(1e-6),
+    ),
+    (
+        Algorithm::Lasso,
+        r#"{"alpha": 0.2, "positive": true, "max_iter": 5}"#,
+        Data::RegSmall,
+        Check::Values(1e-6),
+    ),
+    (
+        Algorithm::Lasso,
+        r#"{"alpha": 0.05, "selection": "random", "random_state": 3}"#,
+        Data::RegSmall,
+        Check::Score(0.005),
+    ),
+    (
+        Algorithm::ElasticNet,
+        "{}",
+        Data::RegFar,
+        Check::Values(1e-6),
+    ),
+    (
+        Algorithm::ElasticNet,
+        r#"{"alpha": 0.1, "l1_ratio": 0.2, "tol": 1e-6}"#,
+        Data::RegSmall,
+        Check::Values(1e-6),
+    ),
+    (
+        Algorithm::ElasticNet,
+        r#"{"alpha": 0.1, "fit_intercept": false}"#,
+        Data::RegFar,
+        Check::Values(1e-6),
+    ),
     (Algorithm::GaussianNB, "{}", Data::Blobs, Check::Labels),
     (Algorithm::GaussianNB, "{}", Data::Unbalanced, Check::Labels),
-    (Algorithm::GaussianNB, r#"{"var_smoothing": 0.5, "priors": [0.2, 0.3, 0.5]}"#, Data::Unbalanced, Check::Labels),
-    (Algorithm::KNeighborsClassifier, "{}", Data::Blobs, Check::Labels),
-    (Algorithm::KNeighborsClassifier, r#"{"n_neighbors": 9, "weights": "distance", "metric": "manhattan"}"#, Data::Unbalanced, Check::Labels),
-    (Algorithm::KNeighborsClassifier, r#"{"n_neighbors": 4, "p": 3}"#, Data::Blobs, Check::Labels),
-    (Algorithm::KNeighborsRegressor, "{}", Data::RegFar, Check::Values(1e-6)),
-    (Algorithm::KNeighborsRegressor, r#"{"n_neighbors": 7, "weights": "distance", "p": 1}"#, Data::RegSmall, Check::Values(1e-6)),
-    (Algorithm::LogisticRegression, "{}", Data::Blobs, Check::Labels),
-    (Algorithm::LogisticRegression, r#"{"max_iter": 1000}"#, Data::Unbalanced, Check::Score(0.005)),
-    (Algorithm::KMeans, r#"{"n_clusters": 3, "random_state": 0}"#, Data::Blobs, Check::Inertia(0.01)),
-    (Algorithm::DecisionTreeClassifier, r#"{"random_state": 0}"#, Data::Blobs, Check::Score(TREE_TOLERANCE)),
-    (Algorithm::DecisionTreeRegressor, r#"{"random_state": 0}"#, Data::RegSmall, Check::Score(TREE_TOLERANCE)),
-    (Algorithm::RandomForestClassifier, r#"{"n_estimators": 30, "random_state": 0}"#, Data::Blobs, Check::Score(TREE_TOLERANCE)),
-    (Algorithm::RandomForestRegressor, r#"{"n_estimators": 30, "random_state": 0}"#, Data::RegFar, Check::Score(TREE_TOLERANCE)),
+    (
+        Algorithm::GaussianNB,
+        r#"{"var_smoothing": 0.5, "priors": [0.2, 0.3, 0.5]}"#,
+        Data::Unbalanced,
+        Check::Labels,
+    ),
+    (
+        Algorithm::KNeighborsClassifier,
+        "{}",
+        Data::Blobs,
+        Check::Labels,
+    ),
+    (
+        Algorithm::KNeighborsClassifier,
+        r#"{"n_neighbors": 9, "weights": "distance", "metric": "manhattan"}"#,
+        Data::Unbalanced,
+        Check::Labels,
+    ),
+    (
+        Algorithm::KNeighborsClassifier,
+        r#"{"n_neighbors": 4, "p": 3}"#,
+        Data::Blobs,
+        Check::Labels,
+    ),
+    (
+        Algorithm::KNeighborsRegressor,
+        "{}",
+        Data::RegFar,
+        Check::Values(1e-6),
+    ),
+    (
+        Algorithm::KNeighborsRegressor,
+        r#"{"n_neighbors": 7, "weights": "distance", "p": 1}"#,
+        Data::RegSmall,
+        Check::Values(1e-6),
+    ),
+    (
+        Algorithm::LogisticRegression,
+        "{}",
+        Data::Blobs,
+        Check::Labels,
+    ),
+    (
+        Algorithm::LogisticRegression,
+        r#"{"max_iter": 1000}"#,
+        Data::Unbalanced,
+        Check::Score(0.005),
+    ),
+    (
+        Algorithm::KMeans,
+        r#"{"n_clusters": 3, "random_state": 0}"#,
+        Data::Blobs,
+        Check::Inertia(0.01),
+    ),
+    (
+        Algorithm::DecisionTreeClassifier,
+        r#"{"random_state": 0}"#,
+        Data::Blobs,
+        Check::Score(TREE_TOLERANCE),
+    ),
+    (
+        Algorithm::DecisionTreeRegressor,
+        r#"{"random_state": 0}"#,
+        Data::RegSmall,
+        Check::Score(TREE_TOLERANCE),
+    ),
+    (
+        Algorithm::RandomForestClassifier,
+        r#"{"n_estimators": 30, "random_state": 0}"#,
+        Data::Blobs,
+        Check::Score(TREE_TOLERANCE),
+    ),
+    (
+        Algorithm::RandomForestRegressor,
+        r#"{"n_estimators": 30, "random_state": 0}"#,
+        Data::RegFar,
+        Check::Score(TREE_TOLERANCE),
+    ),
 ];
 
 /// Each accepted hyperparameter of the linear, naive Bayes and k-NN learners, changed from
@@ -76,34 +196,202 @@ const CASES: &[Case] = &[
 /// [`every_builtin_agrees_with_scikit_learn`] shows the changed model is scikit-learn's.
 /// `(algorithm, hyperparameter, base, variant, dataset)`.
 const EFFECTS: &[(Algorithm, &str, &str, &str, Data)] = &[
-    (Algorithm::LinearRegression, "fit_intercept", "{}", r#"{"fit_intercept": false}"#, Data::RegSmall),
-    (Algorithm::Ridge, "alpha", "{}", r#"{"alpha": 50}"#, Data::RegSmall),
-    (Algorithm::Ridge, "fit_intercept", "{}", r#"{"fit_intercept": false}"#, Data::RegFar),
-    (Algorithm::Lasso, "alpha", "{}", r#"{"alpha": 0.05}"#, Data::RegSmall),
-    (Algorithm::Lasso, "max_iter", r#"{"alpha": 0.01, "tol": 1e-12}"#, r#"{"alpha": 0.01, "tol": 1e-12, "max_iter": 2}"#, Data::RegFar),
-    (Algorithm::Lasso, "tol", r#"{"alpha": 0.01}"#, r#"{"alpha": 0.01, "tol": 0.5}"#, Data::RegFar),
-    (Algorithm::Lasso, "fit_intercept", "{}", r#"{"fit_intercept": false}"#, Data::RegSmall),
-    (Algorithm::Lasso, "positive", r#"{"alpha": 0.01}"#, r#"{"alpha": 0.01, "positive": true}"#, Data::RegSmall),
-    (Algorithm::Lasso, "selection", r#"{"alpha": 0.01, "tol": 0.1}"#, r#"{"alpha": 0.01, "tol": 0.1, "selection": "random", "random_state": 0}"#, Data::RegFar),
-    (Algorithm::Lasso, "random_state", r#"{"alpha": 0.01, "tol": 0.1, "selection": "random", "random_state": 0}"#, r#"{"alpha": 0.01, "tol": 0.1, "selection": "random", "random_state": 1}"#, Data::RegFar),
-    (Algorithm::ElasticNet, "alpha", "{}", r#"{"alpha": 0.1}"#, Data::RegSmall),
-    (Algorithm::ElasticNet, "l1_ratio", r#"{"alpha": 0.1}"#, r#"{"alpha": 0.1, "l1_ratio": 0.9}"#, Data::RegSmall),
-    (Algorithm::ElasticNet, "max_iter", r#"{"alpha": 0.01, "tol": 1e-12}"#, r#"{"alpha": 0.01, "tol": 1e-12, "max_iter": 2}"#, Data::RegFar),
-    (Algorithm::ElasticNet, "tol", r#"{"alpha": 0.01}"#, r#"{"alpha": 0.01, "tol": 0.5}"#, Data::RegFar),
-    (Algorithm::ElasticNet, "fit_intercept", "{}", r#"{"fit_intercept": false}"#, Data::RegSmall),
-    (Algorithm::ElasticNet, "positive", r#"{"alpha": 0.01}"#, r#"{"alpha": 0.01, "positive": true}"#, Data::RegSmall),
-    (Algorithm::ElasticNet, "selection", r#"{"alpha": 0.01, "tol": 0.1}"#, r#"{"alpha": 0.01, "tol": 0.1, "selection": "random", "random_state": 0}"#, Data::RegFar),
-    (Algorithm::ElasticNet, "random_state", r#"{"alpha": 0.01, "tol": 0.1, "selection": "random", "random_state": 0}"#, r#"{"alpha": 0.01, "tol": 0.1, "selection": "random", "random_state": 1}"#, Data::RegFar),
-    (Algorithm::GaussianNB, "priors", "{}", r#"{"priors": [0.2, 0.3, 0.5]}"#, Data::Unbalanced),
-    (Algorithm::GaussianNB, "var_smoothing", "{}", r#"{"var_smoothing": 0.5}"#, Data::Unbalanced),
-    (Algorithm::KNeighborsClassifier, "n_neighbors", "{}", r#"{"n_neighbors": 15}"#, Data::Unbalanced),
-    (Algorithm::KNeighborsClassifier, "weights", "{}", r#"{"weights": "distance"}"#, Data::Unbalanced),
-    (Algorithm::KNeighborsClassifier, "p", "{}", r#"{"p": 1}"#, Data::Unbalanced),
-    (Algorithm::KNeighborsClassifier, "metric", "{}", r#"{"metric": "manhattan"}"#, Data::Unbalanced),
-    (Algorithm::KNeighborsRegressor, "n_neighbors", "{}", r#"{"n_neighbors": 2}"#, Data::RegSmall),
-    (Algorithm::KNeighborsRegressor, "weights", "{}", r#"{"weights": "distance"}"#, Data::RegSmall),
-    (Algorithm::KNeighborsRegressor, "p", "{}", r#"{"p": 1.5}"#, Data::RegSmall),
-    (Algorithm::KNeighborsRegressor, "metric", "{}", r#"{"metric": "manhattan"}"#, Data::RegSmall),
+    (
+        Algorithm::LinearRegression,
+        "fit_intercept",
+        "{}",
+        r#"{"fit_intercept": false}"#,
+        Data::RegSmall,
+    ),
+    (
+        Algorithm::Ridge,
+        "alpha",
+        "{}",
+        r#"{"alpha": 50}"#,
+        Data::RegSmall,
+    ),
+    (
+        Algorithm::Ridge,
+        "fit_intercept",
+        "{}",
+        r#"{"fit_intercept": false}"#,
+        Data::RegFar,
+    ),
+    (
+        Algorithm::Lasso,
+        "alpha",
+        "{}",
+        r#"{"alpha": 0.05}"#,
+        Data::RegSmall,
+    ),
+    (
+        Algorithm::Lasso,
+        "max_iter",
+        r#"{"alpha": 0.01, "tol": 1e-12}"#,
+        r#"{"alpha": 0.01, "tol": 1e-12, "max_iter": 2}"#,
+        Data::RegFar,
+    ),
+    (
+        Algorithm::Lasso,
+        "tol",
+        r#"{"alpha": 0.01}"#,
+        r#"{"alpha": 0.01, "tol": 0.5}"#,
+        Data::RegFar,
+    ),
+    (
+        Algorithm::Lasso,
+        "fit_intercept",
+        "{}",
+        r#"{"fit_intercept": false}"#,
+        Data::RegSmall,
+    ),
+    (
+        Algorithm::Lasso,
+        "positive",
+        r#"{"alpha": 0.01}"#,
+        r#"{"alpha": 0.01, "positive": true}"#,
+        Data::RegSmall,
+    ),
+    (
+        Algorithm::Lasso,
+        "selection",
+        r#"{"alpha": 0.01}"#,
+        r#"{"alpha": 0.01, "selection": "random", "random_state": 0}"#,
+        Data::RegFar,
+    ),
+    (
+        Algorithm::Lasso,
+        "random_state",
+        r#"{"alpha": 0.01, "selection": "random", "random_state": 0}"#,
+        r#"{"alpha": 0.01, "selection": "random", "random_state": 1}"#,
+        Data::RegFar,
+    ),
+    (
+        Algorithm::ElasticNet,
+        "alpha",
+        "{}",
+        r#"{"alpha": 0.1}"#,
+        Data::RegSmall,
+    ),
+    (
+        Algorithm::ElasticNet,
+        "l1_ratio",
+        r#"{"alpha": 0.1}"#,
+        r#"{"alpha": 0.1, "l1_ratio": 0.9}"#,
+        Data::RegSmall,
+    ),
+    (
+        Algorithm::ElasticNet,
+        "max_iter",
+        r#"{"alpha": 0.01, "tol": 1e-12}"#,
+        r#"{"alpha": 0.01, "tol": 1e-12, "max_iter": 2}"#,
+        Data::RegFar,
+    ),
+    (
+        Algorithm::ElasticNet,
+        "tol",
+        r#"{"alpha": 0.01}"#,
+        r#"{"alpha": 0.01, "tol": 0.5}"#,
+        Data::RegFar,
+    ),
+    (
+        Algorithm::ElasticNet,
+        "fit_intercept",
+        "{}",
+        r#"{"fit_intercept": false}"#,
+        Data::RegSmall,
+    ),
+    (
+        Algorithm::ElasticNet,
+        "positive",
+        r#"{"alpha": 0.01}"#,
+        r#"{"alpha": 0.01, "positive": true}"#,
+        Data::RegSmall,
+    ),
+    (
+        Algorithm::ElasticNet,
+        "selection",
+        r#"{"alpha": 0.01}"#,
+        r#"{"alpha": 0.01, "selection": "random", "random_state": 0}"#,
+        Data::RegFar,
+    ),
+    (
+        Algorithm::ElasticNet,
+        "random_state",
+        r#"{"alpha": 0.01, "selection": "random", "random_state": 0}"#,
+        r#"{"alpha": 0.01, "selection": "random", "random_state": 1}"#,
+        Data::RegFar,
+    ),
+    (
+        Algorithm::GaussianNB,
+        "priors",
+        "{}",
+        r#"{"priors": [0.2, 0.3, 0.5]}"#,
+        Data::Unbalanced,
+    ),
+    (
+        Algorithm::GaussianNB,
+        "var_smoothing",
+        "{}",
+        r#"{"var_smoothing": 0.5}"#,
+        Data::Unbalanced,
+    ),
+    (
+        Algorithm::KNeighborsClassifier,
+        "n_neighbors",
+        "{}",
+        r#"{"n_neighbors": 15}"#,
+        Data::Unbalanced,
+    ),
+    (
+        Algorithm::KNeighborsClassifier,
+        "weights",
+        "{}",
+        r#"{"weights": "distance"}"#,
+        Data::Unbalanced,
+    ),
+    (
+        Algorithm::KNeighborsClassifier,
+        "p",
+        "{}",
+        r#"{"p": 1}"#,
+        Data::Unbalanced,
+    ),
+    (
+        Algorithm::KNeighborsClassifier,
+        "metric",
+        "{}",
+        r#"{"metric": "manhattan"}"#,
+        Data::Unbalanced,
+    ),
+    (
+        Algorithm::KNeighborsRegressor,
+        "n_neighbors",
+        "{}",
+        r#"{"n_neighbors": 2}"#,
+        Data::RegSmall,
+    ),
+    (
+        Algorithm::KNeighborsRegressor,
+        "weights",
+        "{}",
+        r#"{"weights": "distance"}"#,
+        Data::RegSmall,
+    ),
+    (
+        Algorithm::KNeighborsRegressor,
+        "p",
+        "{}",
+        r#"{"p": 1.5}"#,
+        Data::RegSmall,
+    ),
+    (
+        Algorithm::KNeighborsRegressor,
+        "metric",
+        "{}",
+        r#"{"metric": "manhattan"}"#,
+        Data::RegSmall,
+    ),
 ];
 
 /// Hyperparameters that select an implementation without changing the model (scikit-learn's
@@ -124,7 +412,10 @@ fn all_cases() -> Vec<(Algorithm, &'static str, Data, Check)> {
             _ => Check::Values(1e-6),
         };
         for hps in [*base, *variant] {
-            if !all.iter().any(|c| c.0 == *algorithm && c.1 == hps && c.2 == *data) {
+            if !all
+                .iter()
+                .any(|c| c.0 == *algorithm && c.1 == hps && c.2 == *data)
+            {
                 all.push((*algorithm, hps, *data, check));
             }
         }
@@ -184,7 +475,13 @@ impl Data {
                 }
                 Data::Unbalanced => {
                     let u = r.uniform();
-                    let c = if u < 0.8 { 0 } else if u < 0.95 { 1 } else { 2 };
+                    let c = if u < 0.8 {
+                        0
+                    } else if u < 0.95 {
+                        1
+                    } else {
+                        2
+                    };
                     let scale = [1e-3, 1.0, 1.0, 10.0, 1e3, 0.5];
                     let x = (0..6)
                         .map(|j| match j {
@@ -196,7 +493,13 @@ impl Data {
                 }
                 Data::RegFar => {
                     let x: Vec<f64> = (0..5)
-                        .map(|j| if j == 3 { -2.5 } else { r.normal() * (j + 1) as f64 })
+                        .map(|j| {
+                            if j == 3 {
+                                -2.5
+                            } else {
+                                r.normal() * (j + 1) as f64
+                            }
+                        })
                         .collect();
                     let y = 10_000.0 + 3.0 * x[0] - 2.0 * x[1] + 0.5 * x[2] + x[4] + r.normal();
                     (y.to_string(), x)
@@ -220,14 +523,26 @@ impl Data {
     }
 }
 
-/// One dataset written out: `train/train.csv` (label first) and `test.csv` (features).
+/// One dataset written out: `train/train.csv` (label first), `features/train.csv` (the same
+/// rows without the label, for clustering) and `test.csv` (features).
 struct Files {
     train_dir: PathBuf,
+    features_dir: PathBuf,
     test: PathBuf,
     test_x: Vec<f64>,
     test_y: Vec<String>,
     train_x: Vec<f64>,
     n_features: usize,
+}
+
+impl Files {
+    /// The training file of `algorithm`: without the label for clustering.
+    fn train_file(&self, algorithm: Algorithm) -> PathBuf {
+        match algorithm.task() {
+            sagemaker_sklearn::Task::Clustering => self.features_dir.join("train.csv"),
+            _ => self.train_dir.join("train.csv"),
+        }
+    }
 }
 
 fn write_data(root: &Path, data: Data) -> Files {
@@ -246,8 +561,13 @@ fn write_data(root: &Path, data: Data) -> Files {
     std::fs::write(train_dir.join("train.csv"), text).unwrap();
     let text: String = test.iter().map(|(_, x)| line(None, x)).collect();
     std::fs::write(dir.join("test.csv"), text).unwrap();
+    let features_dir = dir.join("features");
+    std::fs::create_dir_all(&features_dir).unwrap();
+    let text: String = train.iter().map(|(_, x)| line(None, x)).collect();
+    std::fs::write(features_dir.join("train.csv"), text).unwrap();
     Files {
         train_dir,
+        features_dir,
         test: dir.join("test.csv"),
         n_features: train[0].1.len(),
         test_x: test.iter().flat_map(|(_, x)| x.clone()).collect(),
@@ -269,7 +589,7 @@ fn train_rust(root: &Path, algorithm: Algorithm, hps: &Value, files: &Files) -> 
     std::fs::create_dir_all(paths.channel_dir("training")).unwrap();
     std::fs::create_dir_all(&paths.model_dir).unwrap();
     std::fs::copy(
-        files.train_dir.join("train.csv"),
+        files.train_file(algorithm),
         paths.channel_dir("training").join("train.csv"),
     )
     .unwrap();
@@ -279,7 +599,10 @@ fn train_rust(root: &Path, algorithm: Algorithm, hps: &Value, files: &Files) -> 
         .iter()
         .map(|(k, v)| (k.clone(), v.to_string()))
         .collect();
-    hp.insert("sagemaker_program".into(), json!(algorithm.name()).to_string());
+    hp.insert(
+        "sagemaker_program".into(),
+        json!(algorithm.name()).to_string(),
+    );
     let env = TrainingEnv::new(
         "parity",
         paths.clone(),
@@ -308,8 +631,7 @@ fn python() -> Option<PathBuf> {
     if venv.exists() {
         return Some(venv);
     }
-    if std::env::var_os("CI").is_some() || std::env::var_os("SAGEMAKER_REQUIRE_PYTHON").is_some()
-    {
+    if std::env::var_os("CI").is_some() || std::env::var_os("SAGEMAKER_REQUIRE_PYTHON").is_some() {
         panic!(
             "the scikit-learn parity tests need SAGEMAKER_TEST_PYTHON (run them with `cargo xtask test`)"
         );
@@ -352,12 +674,17 @@ fn run() -> Option<&'static Run> {
                 "name": i.to_string(),
                 "algorithm": algorithm.name(),
                 "hyperparameters": hps,
-                "train": f.train_dir.join("train.csv"),
+                "train": f.train_file(algorithm),
                 "test": f.test,
                 "model_dir": model_dir,
             }));
             model_dirs.push(model_dir);
-            rust.push(train_rust(&dir.path().join(format!("rs{i}")), algorithm, &hps, f));
+            rust.push(train_rust(
+                &dir.path().join(format!("rs{i}")),
+                algorithm,
+                &hps,
+                f,
+            ));
         }
         let spec = dir.path().join("spec.json");
         std::fs::write(&spec, json!({ "cases": cases }).to_string()).unwrap();
@@ -397,7 +724,8 @@ fn as_text(v: &Value) -> String {
 }
 
 fn number(s: &str) -> f64 {
-    s.parse().unwrap_or_else(|_| panic!("'{s}' is not a number"))
+    s.parse()
+        .unwrap_or_else(|_| panic!("'{s}' is not a number"))
 }
 
 /// Accuracy (classifiers) or R² (regressors) of `predicted` against the test labels.
@@ -429,7 +757,12 @@ fn inertia(x: &[f64], d: usize, labels: &[String]) -> f64 {
                 .map(|j| rows.iter().map(|r| r[j]).sum::<f64>() / rows.len() as f64)
                 .collect();
             rows.iter()
-                .map(|r| r.iter().zip(&centre).map(|(a, b)| (a - b).powi(2)).sum::<f64>())
+                .map(|r| {
+                    r.iter()
+                        .zip(&centre)
+                        .map(|(a, b)| (a - b).powi(2))
+                        .sum::<f64>()
+                })
                 .sum::<f64>()
         })
         .sum()
@@ -453,7 +786,14 @@ fn every_builtin_agrees_with_scikit_learn() {
         let ours = run.rust[i].predict_rows(&f.test_x).unwrap();
         let theirs: Vec<String> = sklearn_predictions(run, i).iter().map(as_text).collect();
         assert_eq!(ours.len(), theirs.len());
-        let scale = f.test_y.iter().map(|y| number(y).abs()).sum::<f64>() / f.test_y.len() as f64;
+        // Regression outputs are compared relative to the larger of the value and the mean
+        // |target|, so values near zero are not held to 1e-6 of almost nothing.
+        let scale = f
+            .test_y
+            .iter()
+            .map(|y| y.parse::<f64>().map_or(1.0, f64::abs))
+            .sum::<f64>()
+            / f.test_y.len() as f64;
         let what = format!("{algorithm} {hps} on {data:?}");
         match check {
             Check::Labels => {
@@ -516,15 +856,22 @@ fn aws_trained_artifacts_serve_scikit_learns_predictions_in_rust() {
             .unwrap_or_else(|e| panic!("{algorithm} {hps}: {e}"));
         let ours = model.predict_rows(&f.test_x).unwrap();
         let theirs: Vec<String> = sklearn_predictions(run, i).iter().map(as_text).collect();
-        let equal = ours.iter().zip(&theirs).all(|(a, b)| match algorithm.task() {
-            sagemaker_sklearn::Task::Regression => close(number(a), number(b), 1e-12, 1e-9),
-            _ => same_label(a, b),
-        });
+        let equal = ours
+            .iter()
+            .zip(&theirs)
+            .all(|(a, b)| match algorithm.task() {
+                sagemaker_sklearn::Task::Regression => close(number(a), number(b), 1e-12, 1e-9),
+                _ => same_label(a, b),
+            });
         if !equal {
             failures.push(format!("{algorithm} {hps} on {data:?}"));
         }
     }
-    assert!(failures.is_empty(), "differ from scikit-learn: {}", failures.join("; "));
+    assert!(
+        failures.is_empty(),
+        "differ from scikit-learn: {}",
+        failures.join("; ")
+    );
 }
 
 #[test]
@@ -540,7 +887,11 @@ fn rust_and_python_hyperparameter_tables_are_identical() {
             .map(|h| json!([h.name, decode_hyperparameter(h.default), h.range()]))
             .collect();
         let theirs = py["hyperparameters"].as_array().unwrap();
-        assert_eq!(ours.len(), theirs.len(), "{algorithm}: {ours:?} / {theirs:?}");
+        assert_eq!(
+            ours.len(),
+            theirs.len(),
+            "{algorithm}: {ours:?} / {theirs:?}"
+        );
         for (o, t) in ours.iter().zip(theirs) {
             // Defaults compare as numbers where both are numbers (Python's 1.0 is Rust's "1.0").
             let same_default = match (o[1].as_f64(), t[1].as_f64()) {
