@@ -6,16 +6,17 @@
 //! the container's own `fit took … ms` log line (the fit alone, without reading the CSV);
 //! scikit-learn's is `estimator.fit` timed by `python/bench_reference.py`.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use sagemaker_core::container::{Container, TrainingEnv, TrainingPaths, TrainingReporter};
-use sagemaker_sklearn::{Algorithm, SklearnContainer, SklearnModel};
+use sagemaker_core::container::TrainingReporter;
+use sagemaker_sklearn::Algorithm;
 use serde_json::{Value, json};
+
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 /// Remembers the container's `fit took … ms`.
 #[derive(Default)]
@@ -111,30 +112,9 @@ fn ours(
 ) -> (f64, f64) {
     let (mut fit, mut predict) = (Vec::new(), Vec::new());
     for run in 0..runs {
-        let paths = TrainingPaths::new(dir.join(format!("{}-{run}", algorithm.name())));
-        std::fs::create_dir_all(paths.channel_dir("training")).unwrap();
-        std::fs::create_dir_all(&paths.model_dir).unwrap();
-        std::fs::copy(train, paths.channel_dir("training").join("train.csv")).unwrap();
-        let mut hp: BTreeMap<String, String> = hps
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.to_string()))
-            .collect();
-        hp.insert(
-            "sagemaker_program".into(),
-            json!(algorithm.name()).to_string(),
-        );
         let timer = Arc::new(FitTime::default());
-        let env = TrainingEnv::new(
-            "bench",
-            paths.clone(),
-            timer.clone(),
-            Arc::new(AtomicBool::new(false)),
-        )
-        .with_hyperparameters(hp)
-        .with_channels([("training".to_string(), None)].into_iter().collect());
-        SklearnContainer::new().train(&env).unwrap();
+        let root = dir.join(format!("{}-{run}", algorithm.name()));
+        let model = support::train_in_container(&root, algorithm, hps, train, timer.clone());
         fit.push(
             timer
                 .0
@@ -142,7 +122,6 @@ fn ours(
                 .unwrap()
                 .expect("the container logs its fit time"),
         );
-        let model = SklearnModel::load(&paths.model_dir).unwrap();
         let started = Instant::now();
         let p = model.predict_rows(test_x).unwrap();
         predict.push(started.elapsed().as_secs_f64());

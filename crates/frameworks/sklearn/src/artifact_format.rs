@@ -191,7 +191,7 @@ pub(crate) fn export(fitted: &Fitted, manifest: &Manifest) -> Option<PortableDoc
 pub(crate) fn write(model_dir: &Path, doc: &PortableDoc) -> Result<()> {
     let path = model_dir.join(PORTABLE_FILE);
     let tmp = model_dir.join(format!(".{PORTABLE_FILE}.tmp"));
-    let bytes = serde_json::to_vec(doc).map_err(|e| bad(e))?;
+    let bytes = serde_json::to_vec(doc).map_err(bad)?;
     std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
     std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))
 }
@@ -208,7 +208,7 @@ pub(crate) fn read(model_dir: &Path) -> Result<PortableDoc> {
         )));
     }
     let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-    let doc: PortableDoc = serde_json::from_slice(&bytes).map_err(|e| bad(e))?;
+    let doc: PortableDoc = serde_json::from_slice(&bytes).map_err(bad)?;
     if doc.format != PORTABLE_FORMAT {
         return Err(bad(format!(
             "format '{}' is not '{PORTABLE_FORMAT}'",

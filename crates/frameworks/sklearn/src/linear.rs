@@ -210,11 +210,11 @@ impl LinearModel {
                 d_w_max = d_w_max.max((w[j] - w_old).abs());
                 w_max = w_max.max(w[j].abs());
             }
-            if w_max == 0.0 || d_w_max / w_max < d_w_tol || it + 1 == p.max_iter {
-                if duality_gap(&c, &w, &r, l1, l2, p.positive) < tol {
-                    converged = true;
-                    break;
-                }
+            // The gap is only computed once the coefficients settle (or at the last sweep).
+            let settled = w_max == 0.0 || d_w_max / w_max < d_w_tol || it + 1 == p.max_iter;
+            if settled && duality_gap(&c, &w, &r, l1, l2, p.positive) < tol {
+                converged = true;
+                break;
             }
         }
         c.finish(w, sweeps, converged)

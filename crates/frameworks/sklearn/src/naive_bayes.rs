@@ -38,13 +38,11 @@ impl GaussianNbModel {
         if n == 0 || d == 0 {
             return Err("GaussianNB needs at least one row and one feature".into());
         }
-        if let Some(p) = priors {
-            if p.len() != n_classes {
-                return Err(format!(
-                    "priors has {} values but there are {n_classes} classes",
-                    p.len()
-                ));
-            }
+        if let Some(p) = priors.filter(|p| p.len() != n_classes) {
+            return Err(format!(
+                "priors has {} values but there are {n_classes} classes",
+                p.len()
+            ));
         }
         // Two passes (mean, then squared deviations) as numpy's `np.var` computes them.
         let mut mean_all = vec![0.0; d];
@@ -118,7 +116,7 @@ impl GaussianNbModel {
             .collect();
         let mut out = Vec::with_capacity(x.len() / d.max(1) * k);
         for row in x.chunks_exact(d.max(1)) {
-            for c in 0..k {
+            for (c, base) in base.iter().enumerate() {
                 let theta = &self.theta[c * d..(c + 1) * d];
                 let var = &self.var[c * d..(c + 1) * d];
                 let q: f64 = row
@@ -127,7 +125,7 @@ impl GaussianNbModel {
                     .zip(var)
                     .map(|((x, m), v)| (x - m) * (x - m) / v)
                     .sum();
-                out.push(base[c] - 0.5 * q);
+                out.push(base - 0.5 * q);
             }
         }
         out

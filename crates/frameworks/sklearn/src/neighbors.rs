@@ -64,7 +64,7 @@ impl Metric {
         }
     }
 
-    fn from_reduced(self, r: f64) -> f64 {
+    fn unreduce(self, r: f64) -> f64 {
         match self {
             Metric::Euclidean => r.sqrt(),
             Metric::Manhattan => r,
@@ -212,7 +212,7 @@ impl KnnModel {
                     .iter()
                     .map(|&i| {
                         let t = &self.x[i as usize * d..][..d];
-                        (self.metric.from_reduced(self.metric.reduced(row, t)), i)
+                        (self.metric.unreduce(self.metric.reduced(row, t)), i)
                     })
                     .collect();
                 found.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));

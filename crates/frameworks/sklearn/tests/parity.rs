@@ -15,13 +15,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, OnceLock};
 
-use sagemaker_core::container::{
-    Container, TrainingEnv, TrainingPaths, TrainingReporter, decode_hyperparameter,
-};
-use sagemaker_sklearn::{Algorithm, SklearnContainer, SklearnModel};
+use sagemaker_core::container::{TrainingReporter, decode_hyperparameter};
+use sagemaker_sklearn::{Algorithm, SklearnModel};
+
+mod support;
 use serde_json::{Value, json};
 
 /// How a case's two sides must agree.
@@ -585,36 +584,8 @@ impl TrainingReporter for Quiet {
 
 /// Trains `algorithm` with the in-process container on `files` and loads the artifact.
 fn train_rust(root: &Path, algorithm: Algorithm, hps: &Value, files: &Files) -> SklearnModel {
-    let paths = TrainingPaths::new(root);
-    std::fs::create_dir_all(paths.channel_dir("training")).unwrap();
-    std::fs::create_dir_all(&paths.model_dir).unwrap();
-    std::fs::copy(
-        files.train_file(algorithm),
-        paths.channel_dir("training").join("train.csv"),
-    )
-    .unwrap();
-    let mut hp: BTreeMap<String, String> = hps
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (k.clone(), v.to_string()))
-        .collect();
-    hp.insert(
-        "sagemaker_program".into(),
-        json!(algorithm.name()).to_string(),
-    );
-    let env = TrainingEnv::new(
-        "parity",
-        paths.clone(),
-        Arc::new(Quiet),
-        Arc::new(AtomicBool::new(false)),
-    )
-    .with_hyperparameters(hp)
-    .with_channels([("training".to_string(), None)].into_iter().collect());
-    SklearnContainer::new()
-        .train(&env)
-        .unwrap_or_else(|e| panic!("{algorithm} {hps}: {}", e.failure_reason()));
-    SklearnModel::load(&paths.model_dir).unwrap()
+    let train = files.train_file(algorithm);
+    support::train_in_container(root, algorithm, hps, &train, Arc::new(Quiet))
 }
 
 /// The Python interpreter of the test venv, or `None` (after saying so) when parity cannot
