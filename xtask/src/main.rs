@@ -89,6 +89,9 @@ fn test_all(extra: &[String]) -> Result<(), String> {
     cmd.args(["test", "--workspace", "--all-features", "--locked"])
         .args(extra)
         .env(MOTO_URL_ENV, &moto.url)
+        // The scikit-learn parity tests run the reference side with this interpreter; they
+        // fail (rather than skip) when it is missing under xtask.
+        .env("SAGEMAKER_TEST_PYTHON", venv.join("bin/python"))
         // Nothing may reach for the instance metadata service.
         .env("AWS_EC2_METADATA_DISABLED", "true");
     check(&mut cmd)?;

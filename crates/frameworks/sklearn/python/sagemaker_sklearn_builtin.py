@@ -125,7 +125,12 @@ _KNN = [
     ("n_neighbors", 5, _int_at_least(1)),
     ("weights", "uniform", _choice("uniform", "distance")),
     ("algorithm", "auto", _choice("auto", "brute", "kd_tree", "ball_tree")),
+    ("p", 2, _POS),
+    ("metric", "minkowski", _choice("minkowski", "euclidean", "manhattan")),
 ]
+_FIT_INTERCEPT = ("fit_intercept", True, _BOOL)
+_POSITIVE = ("positive", False, _BOOL)
+_SELECTION = ("selection", "cyclic", _choice("cyclic", "random"))
 
 #: name -> (task, [(hyperparameter, default, kind)]) in params.rs order.
 ALGORITHMS = {
@@ -141,14 +146,18 @@ ALGORITHMS = {
             _SEED_HP,
         ],
     ),
-    "LinearRegression": (REGRESSION, []),
-    "Ridge": (REGRESSION, [("alpha", 1.0, _NONNEG)]),
+    "LinearRegression": (REGRESSION, [_FIT_INTERCEPT]),
+    "Ridge": (REGRESSION, [("alpha", 1.0, _NONNEG), _FIT_INTERCEPT]),
     "Lasso": (
         REGRESSION,
         [
             ("alpha", 1.0, _POS),
             ("max_iter", 1000, _int_at_least(1)),
             ("tol", 0.0001, _POS),
+            _FIT_INTERCEPT,
+            _POSITIVE,
+            _SELECTION,
+            _SEED_HP,
         ],
     ),
     "ElasticNet": (
@@ -158,6 +167,10 @@ ALGORITHMS = {
             ("l1_ratio", 0.5, _FRACTION),
             ("max_iter", 1000, _int_at_least(1)),
             ("tol", 0.0001, _POS),
+            _FIT_INTERCEPT,
+            _POSITIVE,
+            _SELECTION,
+            _SEED_HP,
         ],
     ),
     "DecisionTreeClassifier": (
@@ -230,7 +243,10 @@ ALGORITHMS = {
     ),
     "KNeighborsClassifier": (CLASSIFICATION, list(_KNN)),
     "KNeighborsRegressor": (REGRESSION, list(_KNN)),
-    "GaussianNB": (CLASSIFICATION, [("priors", None, _PRIORS)]),
+    "GaussianNB": (
+        CLASSIFICATION,
+        [("priors", None, _PRIORS), ("var_smoothing", 1e-9, _NONNEG)],
+    ),
     "KMeans": (
         CLUSTERING,
         [
@@ -949,21 +965,26 @@ def build_estimator(algorithm, params, n_features, n_classes):
     if algorithm == "LinearRegression":
         from sklearn.linear_model import LinearRegression
 
-        return LinearRegression()
+        return LinearRegression(fit_intercept=p["fit_intercept"])
     if algorithm == "Ridge":
         from sklearn.linear_model import Ridge
 
-        return Ridge(alpha=p["alpha"])
-    if algorithm == "Lasso":
-        from sklearn.linear_model import Lasso
+        return Ridge(alpha=p["alpha"], fit_intercept=p["fit_intercept"])
+    if algorithm in ("Lasso", "ElasticNet"):
+        from sklearn import linear_model
 
-        return Lasso(alpha=p["alpha"], max_iter=p["max_iter"], tol=p["tol"])
-    if algorithm == "ElasticNet":
-        from sklearn.linear_model import ElasticNet
-
-        return ElasticNet(
-            alpha=p["alpha"], l1_ratio=p["l1_ratio"], max_iter=p["max_iter"], tol=p["tol"]
+        enet = dict(
+            alpha=p["alpha"],
+            max_iter=p["max_iter"],
+            tol=p["tol"],
+            fit_intercept=p["fit_intercept"],
+            positive=p["positive"],
+            selection=p["selection"],
+            random_state=p["random_state"],
         )
+        if algorithm == "ElasticNet":
+            enet["l1_ratio"] = p["l1_ratio"]
+        return getattr(linear_model, algorithm)(**enet)
     tree = dict(
         criterion=p.get("criterion"),
         max_depth=p.get("max_depth"),
@@ -1008,7 +1029,13 @@ def build_estimator(algorithm, params, n_features, n_classes):
         from sklearn import neighbors
 
         cls = getattr(neighbors, algorithm)
-        return cls(n_neighbors=p["n_neighbors"], weights=p["weights"], algorithm=p["algorithm"])
+        return cls(
+            n_neighbors=p["n_neighbors"],
+            weights=p["weights"],
+            algorithm=p["algorithm"],
+            p=p["p"],
+            metric=p["metric"],
+        )
     if algorithm == "GaussianNB":
         from sklearn.naive_bayes import GaussianNB
 
@@ -1017,7 +1044,10 @@ def build_estimator(algorithm, params, n_features, n_classes):
             raise ClientError(
                 "priors has %d values but there are %d classes" % (len(priors), n_classes)
             )
-        return GaussianNB(priors=None if priors is None else np.asarray(priors))
+        return GaussianNB(
+            priors=None if priors is None else np.asarray(priors),
+            var_smoothing=p["var_smoothing"],
+        )
     if algorithm == "KMeans":
         from sklearn.cluster import KMeans
 
@@ -1255,8 +1285,102 @@ def save_model(environ, algorithm, task, params, ds, classes, estimator):
         "engine": "scikit-learn %s" % sklearn.__version__,
     }
     joblib.dump(estimator, os.path.join(model_dir, MODEL_FILE))
+    doc = portable_document(algorithm, estimator, ds.n_features, classes)
+    tmp = os.path.join(model_dir, "." + PORTABLE_FILE + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(doc, f, allow_nan=False)
+    os.replace(tmp, os.path.join(model_dir, PORTABLE_FILE))
     with open(os.path.join(model_dir, MANIFEST_FILE), "w", encoding="utf-8") as f:
         json.dump(manifest, f, indent=2, ensure_ascii=False)
+
+
+# ------------------------------------------------------------------------------------------
+# The portable artifact (artifact_format.rs; documented in docs/artifacts.md)
+# ------------------------------------------------------------------------------------------
+
+PORTABLE_FILE = "sklearn_model.json"
+PORTABLE_FORMAT = "sagemaker-sklearn-portable"
+PORTABLE_VERSION = 1
+_LINEAR = ("LinearRegression", "Ridge", "Lasso", "ElasticNet")
+
+
+def _portable_tree(fitted_tree, classifier):
+    t = fitted_tree.tree_
+    value = np.asarray(t.value)[:, 0, :]
+    if classifier:
+        # scikit-learn >= 1.4.1 stores class fractions, earlier versions weighted counts:
+        # the document always holds fractions.
+        sums = value.sum(axis=1, keepdims=True)
+        value = value / np.where(sums == 0, 1.0, sums)
+    return {
+        "children_left": t.children_left.tolist(),
+        "children_right": t.children_right.tolist(),
+        "feature": t.feature.tolist(),
+        "threshold": t.threshold.tolist(),
+        "value": value.tolist(),
+        "n_node_samples": t.n_node_samples.tolist(),
+    }
+
+
+def portable_document(algorithm, estimator, n_features, classes):
+    """The portable document of a fitted built-in: its scikit-learn fitted attributes as
+    JSON, which the Rust container serves without unpickling ``model.joblib``."""
+    import sklearn
+
+    est = estimator
+    classifier = _task(algorithm) == CLASSIFICATION
+    if algorithm in _LINEAR:
+        body = {
+            "kind": "linear",
+            "coef_": np.ravel(est.coef_).tolist(),
+            "intercept_": float(est.intercept_),
+        }
+    elif algorithm == "LogisticRegression":
+        body = {"kind": "logistic", "coef_": est.coef_.tolist(), "intercept_": est.intercept_.tolist()}
+    elif algorithm == "GaussianNB":
+        body = {
+            "kind": "gaussian_nb",
+            "theta_": est.theta_.tolist(),
+            "var_": est.var_.tolist(),
+            "class_prior_": est.class_prior_.tolist(),
+        }
+    elif algorithm in ("KNeighborsClassifier", "KNeighborsRegressor"):
+        body = {
+            "kind": "neighbors",
+            "_fit_X": np.asarray(est._fit_X).tolist(),
+            "_y": np.asarray(est._y, dtype=np.float64).tolist(),
+            "n_neighbors": int(est.n_neighbors),
+            "weights": est.weights,
+            "metric": est.metric,
+            "p": float(est.p),
+        }
+    elif algorithm == "KMeans":
+        body = {"kind": "k_means", "cluster_centers_": est.cluster_centers_.tolist()}
+    elif algorithm in ("DecisionTreeClassifier", "DecisionTreeRegressor"):
+        body = {"kind": "tree", "tree_": _portable_tree(est, classifier)}
+    elif algorithm in ("RandomForestClassifier", "RandomForestRegressor"):
+        body = {
+            "kind": "forest",
+            "estimators_": [_portable_tree(t, classifier) for t in est.estimators_],
+        }
+    else:
+        raise ClientError("no portable format for '%s'" % algorithm)
+    if classes:
+        labels = classes.values if classes.numeric else classes.labels
+        if len(labels) != len(est.classes_):
+            raise AssertionError("the estimator's classes_ differ from the manifest's")
+        labels = [float(v) if isinstance(v, float) else v for v in labels]
+    else:
+        labels = []
+    return {
+        "format": PORTABLE_FORMAT,
+        "format_version": PORTABLE_VERSION,
+        "algorithm": algorithm,
+        "producer": "scikit-learn %s" % sklearn.__version__,
+        "n_features_in_": int(n_features),
+        "classes_": labels,
+        "estimator": body,
+    }
 
 
 def _failure_path(environ):

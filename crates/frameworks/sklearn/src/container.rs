@@ -16,6 +16,7 @@ use sagemaker_predictor::codecs::{
 };
 use serde_json::Value;
 
+use crate::artifact_format;
 use crate::cancel::Cancel;
 use crate::data::{self, Dataset, Target};
 use crate::model::{
@@ -435,6 +436,10 @@ impl Container for SklearnContainer {
             MODEL_FILE,
             serde_json::to_vec(&fitted).map_err(|e| ContainerError::algorithm(e.to_string()))?,
         )?;
+        if let Some(doc) = artifact_format::export(&fitted, &manifest) {
+            artifact_format::write(&env.paths.model_dir, &doc)
+                .map_err(|e| ContainerError::algorithm(e.message().to_string()))?;
+        }
         Ok(())
     }
 
@@ -532,8 +537,8 @@ fn report_trees(
 /// A loaded scikit-learn artifact.
 #[derive(Debug)]
 pub struct SklearnModel {
-    manifest: Manifest,
-    fitted: Fitted,
+    pub(crate) manifest: Manifest,
+    pub(crate) fitted: Fitted,
 }
 
 impl SklearnModel {
@@ -543,6 +548,9 @@ impl SklearnModel {
             let path = model_dir.join(name);
             std::fs::read(&path).map_err(|e| Error::io(&path, e))
         };
+        if !model_dir.join(MANIFEST_FILE).exists() {
+            return artifact_format::load_python_artifact(model_dir);
+        }
         let manifest: Manifest = serde_json::from_slice(&read(MANIFEST_FILE)?).map_err(|e| {
             Error::new(
                 ErrorKind::Serialization,
@@ -558,8 +566,15 @@ impl SklearnModel {
                 ),
             ));
         }
-        let fitted: Fitted = serde_json::from_slice(&read(MODEL_FILE)?)
-            .map_err(|e| Error::new(ErrorKind::Serialization, format!("{MODEL_FILE}: {e}")))?;
+        let fitted: Fitted = serde_json::from_slice(&read(MODEL_FILE)?).map_err(|e| {
+            Error::new(
+                ErrorKind::Serialization,
+                format!(
+                    "{MODEL_FILE}: cannot read this {} model ({e}); it was written by an older SDK ({}) whose {} learner this SDK replaced: retrain the model",
+                    manifest.algorithm, manifest.engine, manifest.algorithm
+                ),
+            )
+        })?;
         if let Some(trees) = fitted.trees() {
             trees
                 .validate(manifest.n_features)

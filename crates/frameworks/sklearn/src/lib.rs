@@ -8,14 +8,18 @@
 //!   and random forests on our own scikit-learn-faithful trees, the others on smartcore; it
 //!   writes an artifact with a manifest (algorithm, features, classes, versions).
 
+mod artifact_format;
 mod bundle;
 mod cancel;
 mod container;
 mod data;
 mod estimator;
 pub mod image_uris;
+mod linear;
 mod logistic;
 mod model;
+mod naive_bayes;
+mod neighbors;
 mod params;
 mod serving;
 mod trees;

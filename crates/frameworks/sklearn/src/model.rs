@@ -2,21 +2,15 @@
 //! regression solver), plus the artifact format.
 
 use serde::{Deserialize, Serialize};
-use smartcore::algorithm::neighbour::KNNAlgorithmName;
 use smartcore::cluster::kmeans::{KMeans, KMeansParameters};
 use smartcore::linalg::basic::matrix::DenseMatrix;
-use smartcore::linear::elastic_net::{ElasticNet, ElasticNetParameters};
-use smartcore::linear::lasso::{Lasso, LassoParameters};
-use smartcore::linear::linear_regression::{LinearRegression, LinearRegressionParameters};
-use smartcore::linear::ridge_regression::{RidgeRegression, RidgeRegressionParameters};
-use smartcore::metrics::distance::euclidian::Euclidian;
-use smartcore::naive_bayes::gaussian::{GaussianNB, GaussianNBParameters};
-use smartcore::neighbors::KNNWeightFunction;
-use smartcore::neighbors::knn_classifier::{KNNClassifier, KNNClassifierParameters};
-use smartcore::neighbors::knn_regressor::{KNNRegressor, KNNRegressorParameters};
 
+use crate::artifact_format::PortableModel;
 use crate::cancel::Cancel;
+use crate::linear::{EnetParams, LinearModel};
 use crate::logistic::{LogisticModel, LogisticParams};
+use crate::naive_bayes::GaussianNbModel;
+use crate::neighbors::{KnnModel, KnnTarget, Metric, Weights};
 use crate::params::{Algorithm, Params, Task};
 use crate::trees::{self, TreeModel};
 
@@ -27,18 +21,21 @@ type M = DenseMatrix<f64>;
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Fitted {
     Logistic(LogisticModel),
-    Linear(LinearRegression<f64, f64, M, Vec<f64>>),
-    Ridge(RidgeRegression<f64, f64, M, Vec<f64>>),
-    Lasso(Lasso<f64, f64, M, Vec<f64>>),
-    ElasticNet(ElasticNet<f64, f64, M, Vec<f64>>),
+    Linear(LinearModel),
+    Ridge(LinearModel),
+    Lasso(LinearModel),
+    ElasticNet(LinearModel),
     TreeClassifier(TreeModel),
     TreeRegressor(TreeModel),
     ForestClassifier(TreeModel),
     ForestRegressor(TreeModel),
-    KnnClassifier(KNNClassifier<f64, u32, M, Vec<u32>, Euclidian<f64>>),
-    KnnRegressor(KNNRegressor<f64, f64, M, Vec<f64>, Euclidian<f64>>),
-    GaussianNb(GaussianNB<f64, u32, M, Vec<u32>>),
+    KnnClassifier(KnnModel),
+    KnnRegressor(KnnModel),
+    GaussianNb(GaussianNbModel),
     KMeans(KMeans<f64, u32, M, Vec<u32>>),
+    /// An AWS-trained model served from its portable document (never written back).
+    #[serde(skip)]
+    Portable(Box<PortableModel>),
 }
 
 /// What a model predicts for a batch of rows.
@@ -77,18 +74,37 @@ fn seed(params: &Params) -> u64 {
         })
 }
 
-fn knn_algorithm(params: &Params) -> KNNAlgorithmName {
-    match params.str("algorithm") {
-        Some("kd_tree") | Some("ball_tree") => KNNAlgorithmName::CoverTree,
-        _ => KNNAlgorithmName::LinearSearch,
+fn enet_params(params: &Params, l1_ratio: f64) -> EnetParams {
+    EnetParams {
+        alpha: params.f64("alpha"),
+        l1_ratio,
+        fit_intercept: params.bool("fit_intercept"),
+        max_iter: params.usize("max_iter"),
+        tol: params.f64("tol"),
+        positive: params.bool("positive"),
+        random: (params.str("selection") == Some("random")).then(|| seed(params)),
     }
 }
 
-fn knn_weight(params: &Params) -> KNNWeightFunction {
-    match params.str("weights") {
-        Some("distance") => KNNWeightFunction::Distance,
-        _ => KNNWeightFunction::Uniform,
-    }
+fn knn(
+    params: &Params,
+    x: &[f64],
+    n_features: usize,
+    target: KnnTarget,
+) -> Result<KnnModel, String> {
+    let weights = match params.str("weights") {
+        Some("distance") => Weights::Distance,
+        _ => Weights::Uniform,
+    };
+    let metric = Metric::from_params(params.str("metric").unwrap_or("minkowski"), params.f64("p"));
+    KnnModel::fit(
+        x,
+        n_features,
+        target,
+        params.usize("n_neighbors"),
+        weights,
+        metric,
+    )
 }
 
 /// Whether `algorithm`'s fit polls the cancellation flag (our own learners do; smartcore's
@@ -139,55 +155,31 @@ pub(crate) fn fit(
                 x, n_features, &y, n_classes, &p, cancel,
             )?)
         }
-        Algorithm::LinearRegression => Fitted::Linear(
-            LinearRegression::fit(
-                &matrix(x, n_features)?,
-                &values()?,
-                LinearRegressionParameters::default(),
-            )
-            .map_err(fail)?,
-        ),
-        Algorithm::Ridge => Fitted::Ridge(
-            RidgeRegression::fit(
-                &matrix(x, n_features)?,
-                &values()?,
-                RidgeRegressionParameters::default()
-                    .with_alpha(params.f64("alpha"))
-                    .with_normalize(false),
-            )
-            .map_err(fail)?,
-        ),
-        // smartcore's Lasso minimises (1/n)·RSS + α‖w‖₁; scikit-learn's (1/2n)·RSS + α‖w‖₁.
-        Algorithm::Lasso => Fitted::Lasso(
-            Lasso::fit(
-                &matrix(x, n_features)?,
-                &values()?,
-                LassoParameters::default()
-                    .with_alpha(2.0 * params.f64("alpha"))
-                    .with_normalize(false)
-                    .with_tol(params.f64("tol"))
-                    .with_max_iter(params.usize("max_iter")),
-            )
-            .map_err(fail)?,
-        ),
-        // smartcore's ElasticNet minimises RSS + nα·l1·‖w‖₁ + nα(1−l1)‖w‖²; scikit-learn's
-        // objective times 2n is RSS + 2nα·l1·‖w‖₁ + nα(1−l1)‖w‖²: solve for smartcore's α, l1.
-        Algorithm::ElasticNet => {
-            let (alpha, l1) = (params.f64("alpha"), params.f64("l1_ratio"));
-            Fitted::ElasticNet(
-                ElasticNet::fit(
-                    &matrix(x, n_features)?,
-                    &values()?,
-                    ElasticNetParameters::default()
-                        .with_alpha(alpha * (1.0 + l1))
-                        .with_l1_ratio(2.0 * l1 / (1.0 + l1))
-                        .with_normalize(false)
-                        .with_tol(params.f64("tol"))
-                        .with_max_iter(params.usize("max_iter")),
-                )
-                .map_err(fail)?,
-            )
-        }
+        Algorithm::LinearRegression => Fitted::Linear(LinearModel::fit_ols(
+            x,
+            n_features,
+            &values()?,
+            params.bool("fit_intercept"),
+        )),
+        Algorithm::Ridge => Fitted::Ridge(LinearModel::fit_ridge(
+            x,
+            n_features,
+            &values()?,
+            params.f64("alpha"),
+            params.bool("fit_intercept"),
+        )),
+        Algorithm::Lasso => Fitted::Lasso(LinearModel::fit_enet(
+            x,
+            n_features,
+            &values()?,
+            &enet_params(params, 1.0),
+        )),
+        Algorithm::ElasticNet => Fitted::ElasticNet(LinearModel::fit_enet(
+            x,
+            n_features,
+            &values()?,
+            &enet_params(params, params.f64("l1_ratio")),
+        )),
         Algorithm::DecisionTreeClassifier
         | Algorithm::DecisionTreeRegressor
         | Algorithm::RandomForestClassifier
@@ -210,50 +202,31 @@ pub(crate) fn fit(
                 _ => Fitted::ForestRegressor(m),
             }
         }
-        Algorithm::KNeighborsClassifier => {
-            let k = params.usize("n_neighbors");
-            let y = classes()?;
-            if k > y.len() {
-                return Err(format!(
-                    "n_neighbors ({k}) is larger than the {} training rows",
-                    y.len()
-                ));
-            }
-            let p = KNNClassifierParameters::default()
-                .with_k(k)
-                .with_algorithm(knn_algorithm(params))
-                .with_weight(knn_weight(params));
-            Fitted::KnnClassifier(KNNClassifier::fit(&matrix(x, n_features)?, &y, p).map_err(fail)?)
-        }
+        Algorithm::KNeighborsClassifier => Fitted::KnnClassifier(knn(
+            params,
+            x,
+            n_features,
+            KnnTarget::Classes {
+                y: classes()?,
+                n_classes,
+            },
+        )?),
         Algorithm::KNeighborsRegressor => {
-            let k = params.usize("n_neighbors");
-            let y = values()?;
-            if k > y.len() {
-                return Err(format!(
-                    "n_neighbors ({k}) is larger than the {} training rows",
-                    y.len()
-                ));
-            }
-            let p = KNNRegressorParameters::default()
-                .with_k(k)
-                .with_algorithm(knn_algorithm(params))
-                .with_weight(knn_weight(params));
-            Fitted::KnnRegressor(KNNRegressor::fit(&matrix(x, n_features)?, &y, p).map_err(fail)?)
+            Fitted::KnnRegressor(knn(params, x, n_features, KnnTarget::Values(values()?))?)
         }
         Algorithm::GaussianNB => {
-            let mut p = GaussianNBParameters::default();
-            if let Some(priors) = params.value("priors").as_array() {
-                if priors.len() != n_classes {
-                    return Err(format!(
-                        "priors has {} values but there are {n_classes} classes",
-                        priors.len()
-                    ));
-                }
-                p = p.with_priors(priors.iter().filter_map(|v| v.as_f64()).collect());
-            }
-            Fitted::GaussianNb(
-                GaussianNB::fit(&matrix(x, n_features)?, &classes()?, p).map_err(fail)?,
-            )
+            let priors: Option<Vec<f64>> = params
+                .value("priors")
+                .as_array()
+                .map(|p| p.iter().filter_map(serde_json::Value::as_f64).collect());
+            Fitted::GaussianNb(GaussianNbModel::fit(
+                x,
+                n_features,
+                &classes()?,
+                n_classes,
+                params.f64("var_smoothing"),
+                priors.as_deref(),
+            )?)
         }
         Algorithm::KMeans => {
             let k = params.usize("n_clusters");
@@ -283,6 +256,9 @@ impl Fitted {
             Fitted::TreeClassifier(m) | Fitted::ForestClassifier(m) => {
                 m.average(x, n_features).ok().map(|p| (p, m.n_classes))
             }
+            Fitted::KnnClassifier(m) if m.n_features == n_features => m.predict_proba(x),
+            Fitted::GaussianNb(m) => Some((m.predict_proba(x), m.classes())),
+            Fitted::Portable(m) => m.predict_proba(x),
             _ => None,
         }
     }
@@ -305,17 +281,8 @@ impl Fitted {
             Fitted::Logistic(m) => {
                 Predictions::Classes(m.predict(x).into_iter().map(|c| c as u32).collect())
             }
-            Fitted::Linear(m) => {
-                Predictions::Values(m.predict(&matrix(x, n_features)?).map_err(fail)?)
-            }
-            Fitted::Ridge(m) => {
-                Predictions::Values(m.predict(&matrix(x, n_features)?).map_err(fail)?)
-            }
-            Fitted::Lasso(m) => {
-                Predictions::Values(m.predict(&matrix(x, n_features)?).map_err(fail)?)
-            }
-            Fitted::ElasticNet(m) => {
-                Predictions::Values(m.predict(&matrix(x, n_features)?).map_err(fail)?)
+            Fitted::Linear(m) | Fitted::Ridge(m) | Fitted::Lasso(m) | Fitted::ElasticNet(m) => {
+                Predictions::Values(m.predict(x))
             }
             Fitted::TreeClassifier(m) | Fitted::ForestClassifier(m) => {
                 Predictions::Classes(m.predict_classes(x, n_features)?)
@@ -324,14 +291,13 @@ impl Fitted {
                 Predictions::Values(m.average(x, n_features)?)
             }
             Fitted::KnnClassifier(m) => {
-                Predictions::Classes(m.predict(&matrix(x, n_features)?).map_err(fail)?)
+                Predictions::Classes(m.predict_classes(x).ok_or("not a classifier")?)
             }
             Fitted::KnnRegressor(m) => {
-                Predictions::Values(m.predict(&matrix(x, n_features)?).map_err(fail)?)
+                Predictions::Values(m.predict_values(x).ok_or("not a regressor")?)
             }
-            Fitted::GaussianNb(m) => {
-                Predictions::Classes(m.predict(&matrix(x, n_features)?).map_err(fail)?)
-            }
+            Fitted::GaussianNb(m) => Predictions::Classes(m.predict(x)),
+            Fitted::Portable(m) => m.predict(x),
             Fitted::KMeans(m) => {
                 Predictions::Classes(m.predict(&matrix(x, n_features)?).map_err(fail)?)
             }
@@ -355,6 +321,8 @@ pub(crate) struct Manifest {
     pub(crate) numeric_classes: bool,
     pub(crate) hyperparameters: serde_json::Value,
     pub(crate) training_rows: usize,
+    /// Absent from the Python entry point's manifest.
+    #[serde(default)]
     pub(crate) sdk_version: String,
     pub(crate) engine: String,
 }

@@ -82,6 +82,43 @@ pub struct HyperparameterDef {
     kind: Kind,
 }
 
+impl HyperparameterDef {
+    /// The accepted values as JSON: `["int_at_least", 1]`, `["choice", ["a", "b"]]`,
+    /// `["positive_float"]`, … (the same rule tuples as the bundled Python entry point's
+    /// table, which a test compares with this one).
+    ///
+    /// ```
+    /// use sagemaker_sklearn::Algorithm;
+    /// let k = Algorithm::KNeighborsClassifier.hyperparameters()[0];
+    /// assert_eq!(k.name, "n_neighbors");
+    /// assert_eq!(k.range(), serde_json::json!(["int_at_least", 1]));
+    /// ```
+    pub fn range(&self) -> Value {
+        let tag = |t: &str| Value::from(vec![Value::from(t)]);
+        let with = |t: &str, v: Value| Value::from(vec![Value::from(t), v]);
+        match self.kind {
+            Kind::PositiveFloat => tag("positive_float"),
+            Kind::NonNegativeFloat => tag("non_negative_float"),
+            Kind::Fraction => tag("fraction"),
+            Kind::IntAtLeast(n) => with("int_at_least", n.into()),
+            Kind::OptionalIntAtLeast(n) => with("opt_int_at_least", n.into()),
+            Kind::Bool => tag("bool"),
+            Kind::Choice(c) => with("choice", c.to_vec().into()),
+            Kind::OptionalChoice(c) => with("opt_choice", c.to_vec().into()),
+            Kind::Seed => tag("seed"),
+            Kind::MaxFeatures => tag("max_features"),
+            Kind::Priors => tag("priors"),
+            Kind::FloatIn(lo, hi) => Value::from(vec![
+                Value::from("float_in"),
+                Value::from(lo),
+                Value::from(hi),
+            ]),
+            Kind::NJobs => tag("n_jobs"),
+            Kind::MaxSamples => tag("max_samples"),
+        }
+    }
+}
+
 const fn hp(name: &'static str, default: &'static str, kind: Kind) -> HyperparameterDef {
     HyperparameterDef {
         name,
@@ -114,7 +151,7 @@ const BOOTSTRAP: HyperparameterDef = hp("bootstrap", "true", Kind::Bool);
 const OOB_SCORE: HyperparameterDef = hp("oob_score", "false", Kind::Bool);
 const N_JOBS: HyperparameterDef = hp("n_jobs", "null", Kind::NJobs);
 const MAX_SAMPLES: HyperparameterDef = hp("max_samples", "null", Kind::MaxSamples);
-const KNN: [HyperparameterDef; 3] = [
+const KNN: [HyperparameterDef; 5] = [
     hp("n_neighbors", "5", Kind::IntAtLeast(1)),
     hp(
         "weights",
@@ -126,7 +163,20 @@ const KNN: [HyperparameterDef; 3] = [
         "\"auto\"",
         Kind::Choice(&["auto", "brute", "kd_tree", "ball_tree"]),
     ),
+    hp("p", "2", Kind::PositiveFloat),
+    hp(
+        "metric",
+        "\"minkowski\"",
+        Kind::Choice(&["minkowski", "euclidean", "manhattan"]),
+    ),
 ];
+const FIT_INTERCEPT: HyperparameterDef = hp("fit_intercept", "true", Kind::Bool);
+const SELECTION: HyperparameterDef = hp(
+    "selection",
+    "\"cyclic\"",
+    Kind::Choice(&["cyclic", "random"]),
+);
+const POSITIVE: HyperparameterDef = hp("positive", "false", Kind::Bool);
 
 impl Algorithm {
     /// Every built-in algorithm.
@@ -194,18 +244,27 @@ impl Algorithm {
             hp("solver", "\"lbfgs\"", Kind::Choice(&["lbfgs"])),
             SEED,
         ];
-        const LINEAR: &[HyperparameterDef] = &[];
-        const RIDGE: &[HyperparameterDef] = &[hp("alpha", "1.0", Kind::NonNegativeFloat)];
+        const LINEAR: &[HyperparameterDef] = &[FIT_INTERCEPT];
+        const RIDGE: &[HyperparameterDef] =
+            &[hp("alpha", "1.0", Kind::NonNegativeFloat), FIT_INTERCEPT];
         const LASSO: &[HyperparameterDef] = &[
             hp("alpha", "1.0", Kind::PositiveFloat),
             hp("max_iter", "1000", Kind::IntAtLeast(1)),
             hp("tol", "0.0001", Kind::PositiveFloat),
+            FIT_INTERCEPT,
+            POSITIVE,
+            SELECTION,
+            SEED,
         ];
         const ELASTIC: &[HyperparameterDef] = &[
             hp("alpha", "1.0", Kind::PositiveFloat),
             hp("l1_ratio", "0.5", Kind::Fraction),
             hp("max_iter", "1000", Kind::IntAtLeast(1)),
             hp("tol", "0.0001", Kind::PositiveFloat),
+            FIT_INTERCEPT,
+            POSITIVE,
+            SELECTION,
+            SEED,
         ];
         const DTC: &[HyperparameterDef] = &[
             CRITERION,
@@ -267,7 +326,10 @@ impl Algorithm {
             SEED,
             MAX_SAMPLES,
         ];
-        const NB: &[HyperparameterDef] = &[hp("priors", "null", Kind::Priors)];
+        const NB: &[HyperparameterDef] = &[
+            hp("priors", "null", Kind::Priors),
+            hp("var_smoothing", "1e-9", Kind::NonNegativeFloat),
+        ];
         const KMEANS: &[HyperparameterDef] = &[
             hp("n_clusters", "8", Kind::IntAtLeast(1)),
             hp("max_iter", "300", Kind::IntAtLeast(1)),
