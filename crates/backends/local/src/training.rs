@@ -390,7 +390,7 @@ impl Inner {
             SecondaryStatus::Training,
             "Training image download completed. Training in progress.",
         );
-        let mut env_vars = spec.environment.clone();
+        let mut env_vars = self.container_environment(&spec.environment);
         env_vars.insert("TRAINING_JOB_NAME".into(), name.clone());
         env_vars.insert(
             "TRAINING_JOB_ARN".into(),
@@ -457,6 +457,7 @@ impl Inner {
             }
             Ok(Ok(Err(e))) if e.kind == ContainerErrorKind::Stopped || stop_requested => {
                 let _ = e;
+                self.pack_stopped_model(&job, &log, &spec, &paths).await;
                 self.finish_stopped(&job, &log, stopped_status);
             }
             Ok(Ok(Err(e))) => {
@@ -469,12 +470,49 @@ impl Inner {
                 log.platform(&format!("Failed - {reason}"));
                 self.finish_failed(&job, reason);
             }
-            Ok(Ok(Ok(()))) if stop_requested => self.finish_stopped(&job, &log, stopped_status),
+            Ok(Ok(Ok(()))) if stop_requested => {
+                self.pack_stopped_model(&job, &log, &spec, &paths).await;
+                self.finish_stopped(&job, &log, stopped_status);
+            }
             Ok(Ok(Ok(()))) => self.upload_and_complete(&job, &log, &spec, &paths).await,
         }
         // The inputs are links or copies and the model is now in the tarball: free the space.
         let _ = std::fs::remove_dir_all(&paths.data_dir);
         let _ = std::fs::remove_dir_all(&paths.model_dir);
+    }
+
+    /// A stopped job keeps what `model/` holds, as SageMaker uploads the artifacts of a
+    /// Stopped job (an empty `model/` gives no artifact).
+    async fn pack_stopped_model(
+        &self,
+        job: &LiveJob,
+        log: &JobLog,
+        spec: &TrainingJobSpec,
+        paths: &TrainingPaths,
+    ) {
+        let has_model = std::fs::read_dir(&paths.model_dir).is_ok_and(|mut d| d.next().is_some());
+        if !has_model {
+            return;
+        }
+        let uri = spec
+            .output_data_config
+            .s3_output_path
+            .join(&format!("{}/output/model.tar.gz", spec.training_job_name));
+        let (store, dir, dest) = (self.store.clone(), paths.model_dir.clone(), uri.clone());
+        let packed = tokio::task::spawn_blocking(move || pack_to(&store, &dir, &dest))
+            .await
+            .unwrap_or_else(|e| Err(Error::new(ErrorKind::Internal, e.to_string())));
+        match packed {
+            Ok(()) => {
+                log.platform("Uploading - the model the job wrote before it stopped");
+                let _ = self.update(job, |d| {
+                    d.model_artifacts = Some(ModelArtifacts {
+                        s3_model_artifacts: uri,
+                    });
+                });
+            }
+            Err(e) => log.platform(&format!("cannot upload the stopped job's model: {e}")),
+        }
     }
 
     async fn upload_and_complete(
