@@ -89,6 +89,8 @@ fn test_all(extra: &[String]) -> Result<(), String> {
     cmd.args(["test", "--workspace", "--all-features", "--locked"])
         .args(extra)
         .env(MOTO_URL_ENV, &moto.url)
+        // Users' script-mode scripts run in this same venv (no second environment).
+        .env(TEST_PYTHON_ENV, &venv)
         // Nothing may reach for the instance metadata service.
         .env("AWS_EC2_METADATA_DISABLED", "true");
     check(&mut cmd)?;
@@ -106,6 +108,9 @@ fn test_all(extra: &[String]) -> Result<(), String> {
 
 /// The environment variable carrying the moto server's URL to tests and the AWS example.
 const MOTO_URL_ENV: &str = "SAGEMAKER_MOTO_URL";
+
+/// The environment variable carrying the test venv to the script-mode tests.
+const TEST_PYTHON_ENV: &str = "SAGEMAKER_TEST_PYTHON_ENV";
 
 fn check(cmd: &mut Command) -> Result<(), String> {
     eprintln!("xtask: running {cmd:?}");
