@@ -11,6 +11,7 @@ use std::time::Duration;
 use sagemaker_core::container::{
     Container, ContainerErrorKind, TrainingEnv, TrainingPaths, TrainingReporter,
 };
+use sagemaker_core::script_mode::ScriptMode;
 use sagemaker_core::spec::*;
 use sagemaker_core::{Error, ErrorKind, Result, StorageUri, artifact, names};
 use serde::{Deserialize, Serialize};
@@ -235,6 +236,7 @@ impl Inner {
         }
         self.store
             .path_of(&spec.output_data_config.s3_output_path)?;
+        let code = self.script_code(&spec)?;
 
         let dir = job_dir(&self.root, &name);
         std::fs::create_dir_all(jobs_dir(&self.root))
@@ -269,11 +271,33 @@ impl Inner {
 
         let inner = self.clone();
         tokio::spawn(async move {
-            inner.run(job, spec, container, channel_files).await;
+            inner.run(job, spec, container, (channel_files, code)).await;
             lock(&inner.training).remove(&name);
             inner.tick();
         });
         Ok(description)
+    }
+
+    /// A script-mode job's `sourcedir.tar.gz` in the store (`sagemaker_submit_directory =
+    /// s3://...`, as the Python SDK uploads it), to stage into `/opt/ml/code` as the training
+    /// toolkit downloads it. `file://` code is read by the container itself.
+    fn script_code(&self, spec: &TrainingJobSpec) -> Result<Option<PathBuf>> {
+        let Some(dir) = ScriptMode::decode(&spec.hyper_parameters)
+            .and_then(|m| m.submit_directory)
+            .filter(|d| d.starts_with("s3://"))
+        else {
+            return Ok(None);
+        };
+        let uri: StorageUri = dir.parse()?;
+        let path = self.store.path_of(&uri)?;
+        if !path.is_file() {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("sagemaker_submit_directory: no sourcedir.tar.gz at {dir}"),
+            )
+            .with_context(sagemaker_core::error::context::PATH, dir));
+        }
+        Ok(Some(path))
     }
 
     /// The files of a channel with their path relative to the channel root.
@@ -337,7 +361,7 @@ impl Inner {
         job: Arc<LiveJob>,
         spec: TrainingJobSpec,
         container: Arc<dyn Container>,
-        channel_files: Vec<(String, Vec<(PathBuf, PathBuf)>)>,
+        (channel_files, code): (Vec<(String, Vec<(PathBuf, PathBuf)>)>, Option<PathBuf>),
     ) {
         let name = spec.training_job_name.clone();
         let dir = job_dir(&self.root, &name);
@@ -365,9 +389,12 @@ impl Inner {
         let prepared = {
             let spec = spec.clone();
             let paths = paths.clone();
-            tokio::task::spawn_blocking(move || prepare_layout(&spec, &paths, &channel_files))
-                .await
-                .unwrap_or_else(|e| Err(Error::new(ErrorKind::Internal, e.to_string())))
+            tokio::task::spawn_blocking(move || {
+                prepare_layout(&spec, &paths, &channel_files)?;
+                stage_code(code.as_deref(), &paths)
+            })
+            .await
+            .unwrap_or_else(|e| Err(Error::new(ErrorKind::Internal, e.to_string())))
         };
         if let Err(e) = prepared {
             log.platform(&format!("Failed - {e}"));
@@ -730,6 +757,20 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
         s.clone()
     } else {
         "a non-string panic payload".to_string()
+    }
+}
+
+/// Extracts a script's `sourcedir.tar.gz` into `/opt/ml/code`, with the artifact limits.
+fn stage_code(archive: Option<&Path>, paths: &TrainingPaths) -> Result<()> {
+    match archive {
+        Some(archive) => artifact::extract_file(
+            archive,
+            &paths.root.join("code"),
+            artifact::ExtractLimits::default(),
+        )
+        .map(|_| ())
+        .map_err(|e| e.prefixed("sagemaker_submit_directory")),
+        None => Ok(()),
     }
 }
 

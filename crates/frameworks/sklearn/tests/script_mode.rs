@@ -683,3 +683,51 @@ async fn without_namespaces_scripts_run_in_place() {
     );
     assert!(reason.contains("SM_CHANNEL_<NAME>"), "{reason}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sourcedir_tarball_in_the_store_is_staged_as_the_toolkit_does() {
+    let root = tempfile::tempdir().unwrap();
+    let s = session(root.path(), None);
+    let dir = source(
+        root.path(),
+        "src",
+        &[(
+            "train.py",
+            "import os\nopen(os.path.join(os.environ['SM_MODEL_DIR'], 'from-tarball'), 'w').write('1')\n",
+        )],
+    );
+    let tar = root.path().join("sourcedir.tar.gz");
+    sagemaker_core::artifact::pack_dir(Path::new(&dir), &tar).unwrap();
+    let code = s.upload_data(&tar, "code").await.unwrap();
+    let train = data(&s, root.path(), "1\n").await;
+    // A request as the Python SDK sends it to SageMaker: the code is an s3:// tarball.
+    let est = estimator(&s, &dir).build().unwrap();
+    let inputs: sagemaker_estimator::Inputs = train.into();
+    let mut spec = est.training_job_spec(&inputs, None).await.unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    spec.hyper_parameters
+        .insert("sagemaker_submit_directory".into(), format!("\"{code}\""));
+    s.backend().create_training_job(spec.clone()).await.unwrap();
+    let d = s
+        .wait_for_training_job(&spec.training_job_name, &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        d.training_job_status,
+        TrainingJobStatus::Completed,
+        "{:?}",
+        d.failure_reason
+    );
+    let uri = d.model_artifacts.unwrap().s3_model_artifacts;
+    let model = artifact(&s, &uri, &root.path().join("m")).await;
+    assert!(model.join("from-tarball").is_file());
+
+    // A tarball that is not there is refused before the job exists.
+    spec.training_job_name.push_str("-2");
+    spec.hyper_parameters.insert(
+        "sagemaker_submit_directory".into(),
+        "\"s3://sagemaker-local/nothing/sourcedir.tar.gz\"".into(),
+    );
+    let err = s.backend().create_training_job(spec).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+}
