@@ -28,6 +28,9 @@ const WORK_DIR: &str = "opt-ml";
 /// How often a running job looks for a stop requested by another process.
 const STOP_POLL: Duration = Duration::from_millis(200);
 
+/// Each channel's files: (source, path relative to the channel root).
+type ChannelFiles = Vec<(String, Vec<(PathBuf, PathBuf)>)>;
+
 /// A job as persisted under `{root}/training-jobs/{name}/job.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct JobRecord {
@@ -361,7 +364,7 @@ impl Inner {
         job: Arc<LiveJob>,
         spec: TrainingJobSpec,
         container: Arc<dyn Container>,
-        (channel_files, code): (Vec<(String, Vec<(PathBuf, PathBuf)>)>, Option<PathBuf>),
+        (channel_files, code): (ChannelFiles, Option<PathBuf>),
     ) {
         let name = spec.training_job_name.clone();
         let dir = job_dir(&self.root, &name);
