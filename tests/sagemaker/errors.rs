@@ -155,10 +155,10 @@ async fn bad_requests_are_refused_before_any_job_starts() {
         "{e}"
     );
 
-    // A Python script cannot run locally: Unsupported, and no job is created.
+    // A script missing from its source_dir: refused by name, and no job is created.
     let est = sklearn(&s, "train.py").source_dir("src").build().unwrap();
     let e = est.fit(data.clone()).await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
+    assert_eq!(e.kind(), ErrorKind::InvalidConfig, "{e}");
     assert!(e.message().contains("train.py"), "{e}");
 
     // Invalid and duplicate job names.

@@ -92,6 +92,8 @@ fn test_all(extra: &[String]) -> Result<(), String> {
         // The scikit-learn parity tests run the reference side with this interpreter; they
         // fail (rather than skip) when it is missing under xtask.
         .env("SAGEMAKER_TEST_PYTHON", venv.join("bin/python"))
+        // Users' script-mode scripts run in this same venv (no second environment).
+        .env(TEST_PYTHON_ENV, &venv)
         // Nothing may reach for the instance metadata service.
         .env("AWS_EC2_METADATA_DISABLED", "true");
     check(&mut cmd)?;
@@ -109,6 +111,9 @@ fn test_all(extra: &[String]) -> Result<(), String> {
 
 /// The environment variable carrying the moto server's URL to tests and the AWS example.
 const MOTO_URL_ENV: &str = "SAGEMAKER_MOTO_URL";
+
+/// The environment variable carrying the test venv to the script-mode tests.
+const TEST_PYTHON_ENV: &str = "SAGEMAKER_TEST_PYTHON_ENV";
 
 fn check(cmd: &mut Command) -> Result<(), String> {
     eprintln!("xtask: running {cmd:?}");

@@ -18,6 +18,9 @@ pub struct Capability {
     pub training: bool,
     /// Running user Python scripts (`entry_point` files) in framework containers.
     pub python_scripts: bool,
+    /// Running user Python scripts from a `file://` source directory in place, without
+    /// uploading it (the Python SDK's `local_code`).
+    pub local_code: bool,
     /// Models, endpoint configs and endpoints.
     pub endpoints: bool,
     /// Batch transform jobs.
@@ -45,6 +48,12 @@ impl Capability {
     /// Sets [`Capability::python_scripts`].
     pub fn with_python_scripts(mut self, v: bool) -> Self {
         self.python_scripts = v;
+        self
+    }
+
+    /// Sets [`Capability::local_code`].
+    pub fn with_local_code(mut self, v: bool) -> Self {
+        self.local_code = v;
         self
     }
 

@@ -15,6 +15,7 @@ pub mod error;
 pub mod images;
 pub mod jsonpath;
 pub mod names;
+pub mod script_mode;
 pub mod session;
 pub mod spec;
 mod tar_meta;

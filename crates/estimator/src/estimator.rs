@@ -601,25 +601,14 @@ impl Estimator {
     ) -> Result<Estimator> {
         let d = session.wait_for_training_job(job_name, wait).await?;
         let mut hyperparameters = d.hyper_parameters.clone();
-        let program = hyperparameters.remove("sagemaker_program");
-        let source_dir = hyperparameters.remove("sagemaker_submit_directory");
-        let log_level = hyperparameters.remove("sagemaker_container_log_level");
-        hyperparameters.remove("sagemaker_job_name");
-        hyperparameters.remove("sagemaker_region");
-        let decode = |s: String| match serde_json::from_str::<Value>(&s) {
-            Ok(Value::String(v)) => v,
-            _ => s,
-        };
-        let script_mode = program.map(|p| {
-            let entry_point = decode(p);
-            let requires_python = entry_point.ends_with(".py") || source_dir.is_some();
-            let mut s = ScriptMode::new(entry_point, requires_python);
-            s.source_dir = source_dir.map(decode);
-            if let Some(level) = log_level.and_then(|l| decode(l).parse().ok()) {
-                s.container_log_level = level;
-            }
-            s
-        });
+        let script_mode = sagemaker_core::script_mode::ScriptMode::take_from(&mut hyperparameters)
+            .map(|m| {
+                let requires_python = m.program.ends_with(".py") || m.submit_directory.is_some();
+                let mut s = ScriptMode::new(m.program, requires_python);
+                s.source_dir = m.submit_directory;
+                s.container_log_level = m.container_log_level;
+                s
+            });
         let encoding = if script_mode.is_some() {
             HyperparameterEncoding::Json
         } else {
@@ -786,7 +775,7 @@ impl<F: Framework> Estimator<F> {
         };
         let mut hyper_parameters = c.hyperparameters.clone();
         if let Some(script) = &c.script_mode {
-            if script.requires_python && !caps.python_scripts {
+            if script.requires_python && !caps.python_scripts && !caps.local_code {
                 return Err(Error::new(
                     ErrorKind::Unsupported,
                     format!(
@@ -797,22 +786,17 @@ impl<F: Framework> Estimator<F> {
                 )
                 .with_context(sagemaker_core::error::context::FIELD, "entry_point"));
             }
-            let json = |v: Value| HyperparameterEncoding::Json.encode(&v);
             let plan = self.source_plan(&name, &output_path)?;
             let (program, submit_dir) = match &plan {
                 Some(p) => (p.program.clone(), Some(p.submit_dir.clone())),
                 None => (script.entry_point.clone(), script.source_dir.clone()),
             };
-            hyper_parameters.insert("sagemaker_program".into(), json(program.into()));
-            if let Some(dir) = submit_dir {
-                hyper_parameters.insert("sagemaker_submit_directory".into(), json(dir.into()));
-            }
-            hyper_parameters.insert(
-                "sagemaker_container_log_level".into(),
-                json(script.container_log_level.into()),
-            );
-            hyper_parameters.insert("sagemaker_job_name".into(), json(name.clone().into()));
-            hyper_parameters.insert("sagemaker_region".into(), json(session.region().into()));
+            let mut mode = sagemaker_core::script_mode::ScriptMode::new(program)
+                .container_log_level(script.container_log_level)
+                .job_name(name.clone())
+                .region(session.region());
+            mode.submit_directory = submit_dir;
+            mode.encode_into(&mut hyper_parameters);
         }
         Ok(TrainingJobSpec {
             training_job_name: name,
@@ -852,8 +836,12 @@ impl<F: Framework> Estimator<F> {
         let Some(script) = &self.inner.config.script_mode else {
             return Ok(None);
         };
-        if !self.inner.session.capabilities().python_scripts {
-            return Ok(None);
+        let caps = self.inner.session.capabilities();
+        if !caps.python_scripts {
+            return match caps.local_code && script.requires_python {
+                true => local_source_plan(script).map(Some),
+                false => Ok(None),
+            };
         }
         let code_uri = || -> Result<StorageUri> {
             let bucket = output_path.bucket().ok_or_else(|| {
@@ -968,6 +956,51 @@ impl<F: Framework> Estimator<F> {
             )
         })
     }
+}
+
+/// The code of a script run in place by a backend with [`Capability::local_code`]: the
+/// Python SDK's `local_code` mode, `sagemaker_submit_directory = file://<abs source_dir>`.
+///
+/// [`Capability::local_code`]: sagemaker_core::Capability::local_code
+fn local_source_plan(script: &ScriptMode) -> Result<SourcePlan> {
+    let entry = &script.entry_point;
+    let (dir, program) = match script.source_dir.as_deref() {
+        Some(dir) if dir.contains("://") && !dir.starts_with("file://") => {
+            return Ok(SourcePlan {
+                program: entry.clone(),
+                submit_dir: dir.to_string(),
+                upload: None,
+            });
+        }
+        Some(dir) => (
+            std::path::PathBuf::from(dir.strip_prefix("file://").unwrap_or(dir)),
+            entry.clone(),
+        ),
+        None => {
+            let file = std::path::Path::new(entry);
+            let name = file.file_name().and_then(|n| n.to_str()).unwrap_or(entry);
+            let parent = file
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            (parent.to_path_buf(), name.to_string())
+        }
+    };
+    if !dir.join(&program).is_file() {
+        return Err(Error::invalid_config(
+            "entry_point",
+            format!(
+                "No file named \"{program}\" was found in directory \"{}\"",
+                dir.display()
+            ),
+        ));
+    }
+    let dir = dir.canonicalize().map_err(|e| Error::io(&dir, e))?;
+    Ok(SourcePlan {
+        program,
+        submit_dir: format!("file://{}", dir.display()),
+        upload: None,
+    })
 }
 
 /// Prints a job's new log lines to stderr while it runs.

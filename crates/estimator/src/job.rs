@@ -3,6 +3,7 @@
 use std::marker::PhantomData;
 
 use sagemaker_core::error::context;
+use sagemaker_core::script_mode::ScriptMode;
 use sagemaker_core::spec::{TrainingJobDescription, TrainingJobStatus};
 use sagemaker_core::{Error, ErrorKind, Result, Session, StorageUri, WaitConfig, names};
 use sagemaker_model::{DeployConfig, Model, ModelBuilder};
@@ -225,24 +226,16 @@ impl<F: Framework> TrainingJob<F> {
         if let Some(vpc) = &job.vpc_config {
             builder = builder.vpc_config(vpc.clone());
         }
-        let decode = |key: &str| {
-            hyper_parameters
-                .get(key)
-                .map(|v| serde_json::from_str::<String>(v).unwrap_or_else(|_| v.clone()))
-        };
-        if let Some(program) = decode("sagemaker_program") {
+        if let Some(ran) = ScriptMode::decode(&hyper_parameters) {
             // The serving container reads the same script-mode settings, as environment; the
             // program and code location are the ones the job ran (on AWS, the uploaded
             // `sourcedir.tar.gz`).
-            builder = builder
-                .env("SAGEMAKER_PROGRAM", program)
-                .env(
-                    "SAGEMAKER_CONTAINER_LOG_LEVEL",
-                    decode("sagemaker_container_log_level").unwrap_or_else(|| "20".into()),
-                )
-                .env("SAGEMAKER_REGION", self.session.region().to_string());
-            if let Some(dir) = decode("sagemaker_submit_directory") {
-                builder = builder.env("SAGEMAKER_SUBMIT_DIRECTORY", dir);
+            let mut mode = ScriptMode::new(ran.program)
+                .container_log_level(ran.container_log_level)
+                .region(self.session.region());
+            mode.submit_directory = ran.submit_directory;
+            for (key, value) in mode.model_environment() {
+                builder = builder.env(key, value);
             }
         }
         Ok(builder.model_data(self.artifact_of(job)?.to_string()))

@@ -357,7 +357,8 @@ impl Inner {
                     dir
                 }
             };
-            let env = ServingEnv::new(model.primary_container.environment.clone());
+            let env =
+                ServingEnv::new(self.container_environment(&model.primary_container.environment));
             if let Some(sc) = v.serverless_config {
                 let pool = ServerlessPool::new(
                     endpoint,

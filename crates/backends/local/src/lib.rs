@@ -83,6 +83,9 @@ pub(crate) struct Inner {
     notify: Option<async_inference::NotifyFn>,
     /// How long a serverless worker stays loaded after its last request.
     serverless_idle_timeout: Duration,
+    /// Environment every container gets beneath the job's or model's own
+    /// (`SAGEMAKER_PYTHON` from [`LocalSessionBuilder::python_env`]).
+    container_env: BTreeMap<String, String>,
 }
 
 impl Inner {
@@ -118,6 +121,16 @@ impl Inner {
         tracing::info!(target: "sagemaker::local", %addr, "local endpoint server listening");
         *server = Some(addr);
         Ok(addr)
+    }
+
+    /// A job's or model's environment over the session's container environment.
+    pub(crate) fn container_environment(
+        &self,
+        own: &BTreeMap<String, String>,
+    ) -> BTreeMap<String, String> {
+        let mut env = self.container_env.clone();
+        env.extend(own.iter().map(|(k, v)| (k.clone(), v.clone())));
+        env
     }
 
     fn tick(&self) {
@@ -291,6 +304,7 @@ pub struct LocalSessionBuilder {
     http_address: Option<SocketAddr>,
     notify: Option<async_inference::NotifyFn>,
     serverless_idle_timeout: Option<Duration>,
+    python_env: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for LocalSessionBuilder {
@@ -357,6 +371,15 @@ impl LocalSessionBuilder {
         self
     }
 
+    /// Runs users' Python scripts (script mode) with this existing environment as it is: a
+    /// virtual environment's directory or an interpreter (for offline machines). Without it
+    /// the `SAGEMAKER_PYTHON` variable or `python3` on `PATH` is used. Containers see it as
+    /// `SAGEMAKER_PYTHON` unless the job or model sets its own.
+    pub fn python_env(mut self, path: impl Into<PathBuf>) -> Self {
+        self.python_env = Some(path.into());
+        self
+    }
+
     /// Registers `container` for an image: either a full image URI or a repository name
     /// (`my-trainer` matches `123.dkr.ecr.../my-trainer:1.0` and `my-trainer:latest`).
     pub fn container(
@@ -419,6 +442,14 @@ impl LocalSessionBuilder {
                 serverless_idle_timeout: self
                     .serverless_idle_timeout
                     .unwrap_or(DEFAULT_SERVERLESS_IDLE_TIMEOUT),
+                container_env: self
+                    .python_env
+                    .map(|p| {
+                        let p = std::path::absolute(&p).unwrap_or(p);
+                        ("SAGEMAKER_PYTHON".to_string(), p.display().to_string())
+                    })
+                    .into_iter()
+                    .collect(),
             }),
         })
     }
@@ -462,6 +493,7 @@ impl Backend for LocalBackend {
             .with_endpoints(true)
             .with_batch_transform(true)
             .with_file_uris(true)
+            .with_local_code(true)
             .with_serverless(true)
             .with_async_inference(true)
     }

@@ -11,6 +11,7 @@ use std::time::Duration;
 use sagemaker_core::container::{
     Container, ContainerErrorKind, TrainingEnv, TrainingPaths, TrainingReporter,
 };
+use sagemaker_core::script_mode::ScriptMode;
 use sagemaker_core::spec::*;
 use sagemaker_core::{Error, ErrorKind, Result, StorageUri, artifact};
 use serde::{Deserialize, Serialize};
@@ -26,6 +27,9 @@ const STOP_MARKER: &str = "stop-requested";
 const WORK_DIR: &str = "opt-ml";
 /// How often a running job looks for a stop requested by another process.
 const STOP_POLL: Duration = Duration::from_millis(200);
+
+/// Each channel's files: (source, path relative to the channel root).
+type ChannelFiles = Vec<(String, Vec<(PathBuf, PathBuf)>)>;
 
 /// A job as persisted under `{root}/training-jobs/{name}/job.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -212,6 +216,7 @@ impl Inner {
         }
         self.store
             .path_of(&spec.output_data_config.s3_output_path)?;
+        let code = self.script_code(&spec)?;
 
         let dir = job_dir(&self.root, &name);
         std::fs::create_dir_all(jobs_dir(&self.root))
@@ -246,11 +251,33 @@ impl Inner {
 
         let inner = self.clone();
         tokio::spawn(async move {
-            inner.run(job, spec, container, channel_files).await;
+            inner.run(job, spec, container, (channel_files, code)).await;
             lock(&inner.training).remove(&name);
             inner.tick();
         });
         Ok(description)
+    }
+
+    /// A script-mode job's `sourcedir.tar.gz` in the store (`sagemaker_submit_directory =
+    /// s3://...`, as the Python SDK uploads it), to stage into `/opt/ml/code` as the training
+    /// toolkit downloads it. `file://` code is read by the container itself.
+    fn script_code(&self, spec: &TrainingJobSpec) -> Result<Option<PathBuf>> {
+        let Some(dir) = ScriptMode::decode(&spec.hyper_parameters)
+            .and_then(|m| m.submit_directory)
+            .filter(|d| d.starts_with("s3://"))
+        else {
+            return Ok(None);
+        };
+        let uri: StorageUri = dir.parse()?;
+        let path = self.store.path_of(&uri)?;
+        if !path.is_file() {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("sagemaker_submit_directory: no sourcedir.tar.gz at {dir}"),
+            )
+            .with_context(sagemaker_core::error::context::PATH, dir));
+        }
+        Ok(Some(path))
     }
 
     /// The files of a channel with their path relative to the channel root.
@@ -314,7 +341,7 @@ impl Inner {
         job: Arc<LiveJob>,
         spec: TrainingJobSpec,
         container: Arc<dyn Container>,
-        channel_files: Vec<(String, Vec<(PathBuf, PathBuf)>)>,
+        (channel_files, code): (ChannelFiles, Option<PathBuf>),
     ) {
         let name = spec.training_job_name.clone();
         let dir = job_dir(&self.root, &name);
@@ -342,9 +369,12 @@ impl Inner {
         let prepared = {
             let spec = spec.clone();
             let paths = paths.clone();
-            tokio::task::spawn_blocking(move || prepare_layout(&spec, &paths, &channel_files))
-                .await
-                .unwrap_or_else(|e| Err(Error::new(ErrorKind::Internal, e.to_string())))
+            tokio::task::spawn_blocking(move || {
+                prepare_layout(&spec, &paths, &channel_files)?;
+                stage_code(code.as_deref(), &paths)
+            })
+            .await
+            .unwrap_or_else(|e| Err(Error::new(ErrorKind::Internal, e.to_string())))
         };
         if let Err(e) = prepared {
             log.platform(&format!("Failed - {e}"));
@@ -367,7 +397,7 @@ impl Inner {
             SecondaryStatus::Training,
             "Training image download completed. Training in progress.",
         );
-        let mut env_vars = spec.environment.clone();
+        let mut env_vars = self.container_environment(&spec.environment);
         env_vars.insert("TRAINING_JOB_NAME".into(), name.clone());
         env_vars.insert(
             "TRAINING_JOB_ARN".into(),
@@ -434,6 +464,7 @@ impl Inner {
             }
             Ok(Ok(Err(e))) if e.kind == ContainerErrorKind::Stopped || stop_requested => {
                 let _ = e;
+                self.pack_stopped_model(&job, &log, &spec, &paths).await;
                 self.finish_stopped(&job, &log, stopped_status);
             }
             Ok(Ok(Err(e))) => {
@@ -446,12 +477,49 @@ impl Inner {
                 log.platform(&format!("Failed - {reason}"));
                 self.finish_failed(&job, reason);
             }
-            Ok(Ok(Ok(()))) if stop_requested => self.finish_stopped(&job, &log, stopped_status),
+            Ok(Ok(Ok(()))) if stop_requested => {
+                self.pack_stopped_model(&job, &log, &spec, &paths).await;
+                self.finish_stopped(&job, &log, stopped_status);
+            }
             Ok(Ok(Ok(()))) => self.upload_and_complete(&job, &log, &spec, &paths).await,
         }
         // The inputs are links or copies and the model is now in the tarball: free the space.
         let _ = std::fs::remove_dir_all(&paths.data_dir);
         let _ = std::fs::remove_dir_all(&paths.model_dir);
+    }
+
+    /// A stopped job keeps what `model/` holds, as SageMaker uploads the artifacts of a
+    /// Stopped job (an empty `model/` gives no artifact).
+    async fn pack_stopped_model(
+        &self,
+        job: &LiveJob,
+        log: &JobLog,
+        spec: &TrainingJobSpec,
+        paths: &TrainingPaths,
+    ) {
+        let has_model = std::fs::read_dir(&paths.model_dir).is_ok_and(|mut d| d.next().is_some());
+        if !has_model {
+            return;
+        }
+        let uri = spec
+            .output_data_config
+            .s3_output_path
+            .join(&format!("{}/output/model.tar.gz", spec.training_job_name));
+        let (store, dir, dest) = (self.store.clone(), paths.model_dir.clone(), uri.clone());
+        let packed = tokio::task::spawn_blocking(move || pack_to(&store, &dir, &dest))
+            .await
+            .unwrap_or_else(|e| Err(Error::new(ErrorKind::Internal, e.to_string())));
+        match packed {
+            Ok(()) => {
+                log.platform("Uploading - the model the job wrote before it stopped");
+                let _ = self.update(job, |d| {
+                    d.model_artifacts = Some(ModelArtifacts {
+                        s3_model_artifacts: uri,
+                    });
+                });
+            }
+            Err(e) => log.platform(&format!("cannot upload the stopped job's model: {e}")),
+        }
     }
 
     async fn upload_and_complete(
@@ -639,6 +707,20 @@ fn pack_to(store: &crate::store::LocalStore, dir: &Path, uri: &StorageUri) -> Re
         std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
     }
     artifact::pack_dir(dir, &dest).map(|_| ())
+}
+
+/// Extracts a script's `sourcedir.tar.gz` into `/opt/ml/code`, with the artifact limits.
+fn stage_code(archive: Option<&Path>, paths: &TrainingPaths) -> Result<()> {
+    match archive {
+        Some(archive) => artifact::extract_file(
+            archive,
+            &paths.root.join("code"),
+            artifact::ExtractLimits::default(),
+        )
+        .map(|_| ())
+        .map_err(|e| e.prefixed("sagemaker_submit_directory")),
+        None => Ok(()),
+    }
 }
 
 /// Creates `/opt/ml`, the config files of the training contract, and the channel files

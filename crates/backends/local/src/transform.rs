@@ -317,7 +317,7 @@ impl Inner {
                     model_dir.clone()
                 }
             };
-            let mut env = model.primary_container.environment.clone();
+            let mut env = self.container_environment(&model.primary_container.environment);
             env.extend(spec.environment.clone());
             let probe = container.load(&dir, &ServingEnv::new(env.clone()))?;
             let proposal = probe.execution_parameters().unwrap_or_default();

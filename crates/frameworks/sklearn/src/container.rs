@@ -9,6 +9,7 @@ use sagemaker_core::container::{
     Container, ContainerError, ExecutionParameters, Handler, InvocationError, InvocationRequest,
     InvocationResponse, ServingEnv, TrainingEnv, decode_hyperparameter,
 };
+use sagemaker_core::script_mode::ScriptMode;
 use sagemaker_core::spec::BatchStrategy;
 use sagemaker_core::{Error, ErrorKind, Result};
 use sagemaker_predictor::codecs::{
@@ -105,7 +106,7 @@ fn decoded_hyperparameters(env: &TrainingEnv) -> BTreeMap<String, Value> {
 pub(crate) fn algorithm_of(
     hps: &BTreeMap<String, Value>,
 ) -> std::result::Result<Algorithm, String> {
-    let program = match hps.get("sagemaker_program") {
+    let program = match hps.get(sagemaker_core::script_mode::PROGRAM) {
         Some(Value::String(s)) => s.clone(),
         Some(v) => v.to_string(),
         None => {
@@ -283,8 +284,31 @@ fn labels_for(
     }
 }
 
+/// The process container that runs a user's script for this image: the environment the
+/// scikit-learn image sets (its `Dockerfile`s' `SAGEMAKER_TRAINING_MODULE` and
+/// `SAGEMAKER_SERVING_MODULE`), interpreter from `SAGEMAKER_PYTHON` (the job's, the model's
+/// or this process's) or `python3`.
+fn script_container() -> sagemaker_script::ScriptContainer {
+    sagemaker_script::ScriptContainer::builder()
+        .image_env(
+            "SAGEMAKER_TRAINING_MODULE",
+            "sagemaker_sklearn_container.training:main",
+        )
+        .image_env(
+            "SAGEMAKER_SERVING_MODULE",
+            "sagemaker_sklearn_container.serving:main",
+        )
+        .build()
+}
+
 impl Container for SklearnContainer {
     fn train(&self, env: &TrainingEnv) -> std::result::Result<(), ContainerError> {
+        // A user's script runs in a child Python process; built-in names run here.
+        if ScriptMode::decode(&env.hyperparameters)
+            .is_some_and(|m| sagemaker_script::is_script(&m.program))
+        {
+            return script_container().train(env);
+        }
         let hps = decoded_hyperparameters(env);
         let algorithm = algorithm_of(&hps).map_err(ContainerError::client)?;
         let params = params::validate(algorithm, &hps).map_err(ContainerError::client)?;
@@ -443,7 +467,12 @@ impl Container for SklearnContainer {
         Ok(())
     }
 
-    fn load(&self, model_dir: &Path, _env: &ServingEnv) -> Result<Arc<dyn Handler>> {
+    fn load(&self, model_dir: &Path, env: &ServingEnv) -> Result<Arc<dyn Handler>> {
+        if ScriptMode::from_model_environment(&env.environment)
+            .is_some_and(|m| sagemaker_script::is_script(&m.program))
+        {
+            return script_container().load(model_dir, env);
+        }
         Ok(Arc::new(SklearnModel::load(model_dir)?))
     }
 }

@@ -373,9 +373,10 @@ pub(crate) struct Params {
     values: BTreeMap<&'static str, Value>,
 }
 
-/// Whether a key is the SDK's or SageMaker's, not the algorithm's.
+/// Whether a key is the SDK's or SageMaker's, not the algorithm's (the built-ins also keep
+/// every `_`-prefixed key for the platform).
 pub(crate) fn is_reserved(key: &str) -> bool {
-    key.starts_with("sagemaker_") || key.starts_with('_')
+    sagemaker_core::script_mode::is_reserved(key) || key.starts_with('_')
 }
 
 /// Validates user hyperparameters (decoded JSON values) for `algorithm`. The error names

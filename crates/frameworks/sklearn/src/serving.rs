@@ -65,6 +65,20 @@ impl SKLearnModel {
     async fn model_for_backend(&self) -> Result<Model> {
         let session = self.model.session();
         let Some((algorithm, builder)) = &self.builtin else {
+            if session.capabilities().python_scripts
+                && self
+                    .model
+                    .model_spec()
+                    .primary_container
+                    .environment
+                    .get(sagemaker_core::script_mode::ENV_SUBMIT_DIRECTORY)
+                    .is_some_and(|d| d.starts_with("file://"))
+            {
+                return Err(Error::invalid_config(
+                    "source_dir",
+                    "a local source_dir is only readable by the local backend; on SageMaker give the s3:// URI of a sourcedir.tar.gz",
+                ));
+            }
             return Ok(self.model.clone());
         };
         if !session.capabilities().python_scripts {
@@ -83,8 +97,14 @@ impl SKLearnModel {
         builder
             .clone()
             .name(name)
-            .env("SAGEMAKER_PROGRAM", bundle.program.clone())
-            .env("SAGEMAKER_SUBMIT_DIRECTORY", uri.to_string())
+            .env(
+                sagemaker_core::script_mode::ENV_PROGRAM,
+                bundle.program.clone(),
+            )
+            .env(
+                sagemaker_core::script_mode::ENV_SUBMIT_DIRECTORY,
+                uri.to_string(),
+            )
             .build()
     }
 }
@@ -95,6 +115,7 @@ impl SKLearnModel {
 pub struct SKLearnModelBuilder {
     model_data: Option<String>,
     entry_point: Option<String>,
+    source_dir: Option<String>,
     framework_version: Option<String>,
     py_version: Option<String>,
     image_uri: Option<String>,
@@ -115,6 +136,14 @@ impl SKLearnModelBuilder {
     /// artifacts name their algorithm in their manifest, so it is optional for them.
     pub fn entry_point(mut self, entry_point: impl Into<String>) -> Self {
         self.entry_point = Some(entry_point.into());
+        self
+    }
+
+    /// Where a script entry point's code is (`SAGEMAKER_SUBMIT_DIRECTORY`): a local
+    /// directory (served in place by the local backend) or the `s3://` URI of a
+    /// `sourcedir.tar.gz`. Without it the code is expected in the model's `code/`.
+    pub fn source_dir(mut self, dir: impl Into<String>) -> Self {
+        self.source_dir = Some(dir.into());
         self
     }
 
@@ -199,6 +228,12 @@ impl SKLearnModelBuilder {
                 ),
             ));
         }
+        if let (Some(dir), Some(entry_point)) = (&self.source_dir, &self.entry_point) {
+            builder = builder.env(
+                sagemaker_core::script_mode::ENV_SUBMIT_DIRECTORY,
+                submit_directory(dir, entry_point)?,
+            );
+        }
         for (k, v) in self.env {
             builder = builder.env(k, v);
         }
@@ -215,10 +250,35 @@ impl SKLearnModelBuilder {
             .and_then(Algorithm::from_name)
             .map(|a| (a, builder.clone()));
         let model = match &self.entry_point {
-            Some(entry_point) => builder.env("SAGEMAKER_PROGRAM", entry_point.clone()),
+            Some(entry_point) => builder.env(
+                sagemaker_core::script_mode::ENV_PROGRAM,
+                entry_point.clone(),
+            ),
             None => builder,
         }
         .build()?;
         Ok(SKLearnModel { model, builtin })
     }
+}
+
+/// `SAGEMAKER_SUBMIT_DIRECTORY` for a model's `source_dir`: an `s3://` URI as given, a local
+/// directory as `file://` + its absolute path once it is known to hold the entry point.
+fn submit_directory(dir: &str, entry_point: &str) -> Result<String> {
+    if dir.starts_with("s3://") {
+        return Ok(dir.to_string());
+    }
+    let path = std::path::Path::new(dir.strip_prefix("file://").unwrap_or(dir));
+    if !path.join(entry_point).is_file() {
+        return Err(Error::invalid_config(
+            "entry_point",
+            format!(
+                "No file named \"{entry_point}\" was found in directory \"{}\"",
+                path.display()
+            ),
+        ));
+    }
+    let abs = path
+        .canonicalize()
+        .map_err(|e| Error::invalid_config("source_dir", format!("{}: {e}", path.display())))?;
+    Ok(format!("file://{}", abs.display()))
 }
