@@ -16,7 +16,7 @@ use super::{Deserializer, Serializer, decode_utf8, media_types, serialization_er
 ///
 /// Numbers are written as Python's `repr` writes them (`5.1`, `1.0`, `1e-05`, `1e+16`):
 /// the shortest text that reads back as the same `f64`. NaN and infinities cannot be sent and
-/// are an [`ErrorKind::Serialization`] error naming the row and column (counted from 0), and so
+/// are an [`ErrorKind::Serialization`](sagemaker_core::ErrorKind::Serialization) error naming the row and column (counted from 0), and so
 /// is an empty input or an empty row.
 ///
 /// ```
@@ -148,7 +148,7 @@ serializers!(CsvSerializer, media_types::CSV;
 /// module reads it. The response Content-Type is not checked.
 ///
 /// Invalid UTF-8 and a quoted field still open at the end of the body are
-/// [`ErrorKind::Serialization`] errors giving the byte offset, or the line and column.
+/// [`ErrorKind::Serialization`](sagemaker_core::ErrorKind::Serialization) errors giving the byte offset, or the line and column.
 ///
 /// ```
 /// use sagemaker_predictor::codecs::{CsvDeserializer, Deserializer};

@@ -93,7 +93,7 @@ impl Deserializer for BytesDeserializer {
 
 /// Decodes the response body as UTF-8 text, like the Python SDK's `StringDeserializer`
 /// (which also asks for `application/json`). Invalid UTF-8 is an
-/// [`ErrorKind::Serialization`] error giving the byte offset.
+/// [`ErrorKind::Serialization`](sagemaker_core::ErrorKind::Serialization) error giving the byte offset.
 ///
 /// ```
 /// use sagemaker_predictor::codecs::{Deserializer, StringDeserializer};

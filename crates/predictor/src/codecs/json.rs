@@ -60,7 +60,7 @@ impl<T: Serialize + ?Sized> Serializer<T> for JsonSerializer {
 
 /// A 2-D `ndarray` view that serializes (with `serde`) as a list of rows, as numpy's
 /// `tolist()` does: `[[5.1,3.5],[6.7,3.1]]`. Use it to send an `Array2` with
-/// [`JsonSerializer`] or [`JsonLinesSerializer`].
+/// [`JsonSerializer`] or [`JsonLinesSerializer`](crate::codecs::JsonLinesSerializer).
 ///
 /// ```
 /// use ndarray::array;
@@ -115,7 +115,7 @@ impl<A: Serialize> Serialize for ArrayRows<'_, A> {
 ///
 /// [`JsonDeserializer::new`] gives a `serde_json::Value`; [`JsonDeserializer::typed`] any
 /// [`DeserializeOwned`] type. The response Content-Type is not checked. Invalid JSON is an
-/// [`ErrorKind::Serialization`] error giving the line and column.
+/// [`ErrorKind::Serialization`](sagemaker_core::ErrorKind::Serialization) error giving the line and column.
 ///
 /// ```
 /// use sagemaker_predictor::codecs::{Deserializer, JsonDeserializer};

@@ -71,7 +71,7 @@ serializers!(JsonLinesSerializer, media_types::JSON_LINES;
 ///
 /// Lines are separated by `\n` (a `\r` before it is ignored); blank lines are skipped, so an
 /// empty body is an empty list. A line that is not valid JSON is an
-/// [`ErrorKind::Serialization`] error naming the line (counted from 1) and column.
+/// [`ErrorKind::Serialization`](sagemaker_core::ErrorKind::Serialization) error naming the line (counted from 1) and column.
 ///
 /// ```
 /// use sagemaker_predictor::codecs::{Deserializer, JsonLinesDeserializer};

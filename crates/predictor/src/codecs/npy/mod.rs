@@ -103,7 +103,7 @@ impl NpyData {
 }
 
 impl NpyArray {
-    /// An array of `shape` holding `data`; an [`ErrorKind::Serialization`] error if the
+    /// An array of `shape` holding `data`; an [`ErrorKind::Serialization`](sagemaker_core::ErrorKind::Serialization) error if the
     /// number of elements is not the product of the shape.
     pub fn new(shape: Vec<usize>, data: NpyData) -> Result<Self> {
         let expected = element_count(&shape)?;
@@ -128,7 +128,7 @@ impl NpyArray {
     }
 
     /// Encodes the array in `.npy` format, as `np.save` does (`<f8`, `<i8`, `|b1` or
-    /// `<U{n}`); an [`ErrorKind::Serialization`] error if the shape does not match the data.
+    /// `<U{n}`); an [`ErrorKind::Serialization`](sagemaker_core::ErrorKind::Serialization) error if the shape does not match the data.
     pub fn to_npy(&self) -> Result<Vec<u8>> {
         let expected = element_count(&self.shape)?;
         if expected != self.data.len() {
@@ -298,7 +298,7 @@ fn write_npy_unicode(shape: &[usize], values: &[String]) -> Vec<u8> {
 ///
 /// * one row (`[f64]`, `Vec<f64>`, `Array1<f64>`) → `<f8`, shape `(n,)`;
 /// * rows (`[Vec<f64>]`, `Vec<Vec<f64>>`, `Array2<f64>`, `ArrayView2<f64>`) → `<f8`, shape
-///   `(r, c)`; rows of different lengths are an [`ErrorKind::Serialization`] error naming
+///   `(r, c)`; rows of different lengths are an [`ErrorKind::Serialization`](sagemaker_core::ErrorKind::Serialization) error naming
 ///   the row;
 /// * strings (`[String]`, `Vec<String>`) → `<U{n}`, shape `(n,)`;
 /// * an [`NpyArray`] → its own shape and dtype.
@@ -404,9 +404,9 @@ serializers!(NumpySerializer, media_types::NPY;
 ///   NaN, blank lines are skipped, and axes of length 1 are dropped (one row gives shape
 ///   `(c,)`).
 ///
-/// Anything else, and any malformed body, is an [`ErrorKind::Serialization`] error saying what
+/// Anything else, and any malformed body, is an [`ErrorKind::Serialization`](sagemaker_core::ErrorKind::Serialization) error saying what
 /// and where (byte offset, element index, or row and column). A Fortran-order array or an
-/// unsupported dtype is [`ErrorKind::Unsupported`].
+/// unsupported dtype is [`ErrorKind::Unsupported`](sagemaker_core::ErrorKind::Unsupported).
 ///
 /// ```
 /// use sagemaker_predictor::codecs::{Deserializer, NpyData, NumpyDeserializer};
