@@ -88,7 +88,8 @@ fn serverless_config_out_of_range_is_refused_in_build() {
         (a().failure_path("ftp://x/y"), "failure_path"),
         (a().success_topic(" "), "success_topic"),
         (
-            a().output_path("s3://b/same").failure_path("s3://b/same"),
+            a().output_path("s3://bkt/same")
+                .failure_path("s3://bkt/same"),
             "failure_path",
         ),
     ] {
@@ -103,30 +104,20 @@ async fn serverless_and_async_on_one_variant_are_refused_before_any_call() {
     let root = tempfile::tempdir().unwrap();
     let (container, _probe) = ProbeContainer::new();
     let (_b, s) = backend(root.path(), Some(container));
-    let model = probe_model(&s);
     let serverless = ServerlessInferenceConfig::default();
-    let e = model
-        .deploy(
-            DeployConfig::builder()
-                .serverless_inference_config(serverless)
-                .async_inference_config(AsyncInferenceConfig::default())
-                .build()
-                .unwrap(),
-        )
-        .await
+    // Both refused when the config is built, before any call.
+    let e = DeployConfig::builder()
+        .serverless_inference_config(serverless)
+        .async_inference_config(AsyncInferenceConfig::default())
+        .build()
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidConfig, "{e}");
     assert_eq!(e.context("field"), Some("async_inference_config"));
-    let e = model
-        .deploy(
-            DeployConfig::builder()
-                .initial_instance_count(1)
-                .instance_type("ml.m5.large")
-                .serverless_inference_config(serverless)
-                .build()
-                .unwrap(),
-        )
-        .await
+    let e = DeployConfig::builder()
+        .initial_instance_count(1)
+        .instance_type("ml.m5.large")
+        .serverless_inference_config(serverless)
+        .build()
         .unwrap_err();
     assert_eq!(e.context("field"), Some("instance_type"), "{e}");
     // Refused before CreateModel: nothing was created.

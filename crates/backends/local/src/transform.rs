@@ -688,7 +688,7 @@ fn split_batches(
         line_no += 1;
         if n as u64 == cap && line.last() != Some(&b'\n') {
             return Err(format!(
-                "record {line_no} is longer than MaxPayloadInMB ({} bytes)",
+                "record {line_no} is larger than MaxPayloadInMB ({} bytes)",
                 plan.max_payload
             ));
         }
