@@ -605,9 +605,12 @@ impl SklearnModel {
             )
         })?;
         if let Some(trees) = fitted.trees() {
-            trees
-                .validate(manifest.n_features)
-                .map_err(|e| Error::new(ErrorKind::Serialization, format!("{MODEL_FILE}: {e}")))?;
+            trees.validate(manifest.n_features).map_err(|e| {
+                Error::new(
+                    ErrorKind::Serialization,
+                    format!("{MODEL_FILE} does not match {MANIFEST_FILE}: {e}"),
+                )
+            })?;
         }
         let model = SklearnModel { manifest, fitted };
         model.check_against_manifest()?;

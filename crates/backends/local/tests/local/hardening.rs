@@ -482,7 +482,7 @@ async fn oversized_objects_records_and_headers_fail_before_they_are_read_whole()
     )
     .await;
     assert!(
-        reason.contains(&format!("record 1 is longer than {limit}")),
+        reason.contains(&format!("record 1 is larger than {limit}")),
         "{reason}"
     );
 

@@ -197,10 +197,15 @@ async fn a_remote_call_sends_create_training_job_and_reads_its_model_tar_gz() {
         r.stopping_condition().unwrap().max_runtime_in_seconds(),
         Some(86_400)
     );
+    // The per-job payload secret is random: present, 32 bytes in hex, and never in the payload.
+    let secret = &r.environment().unwrap()["REMOTE_FUNCTION_SECRET_KEY"];
+    assert_eq!(secret.len(), 64, "{secret}");
+    assert!(secret.chars().all(|c| c.is_ascii_hexdigit()), "{secret}");
     let env: Vec<(&str, &str)> = r
         .environment()
         .unwrap()
         .iter()
+        .filter(|(k, _)| k.as_str() != "REMOTE_FUNCTION_SECRET_KEY")
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect::<std::collections::BTreeMap<_, _>>()
         .into_iter()
