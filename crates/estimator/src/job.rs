@@ -184,7 +184,7 @@ impl<F: Framework> TrainingJob<F> {
             None => names::name_from_base(base),
         };
         let model = self.model_builder().await?.name(name.clone()).build()?;
-        let config = config.to_builder().endpoint_name(name).build()?;
+        let config = config.with_endpoint_name(name);
         Ok(F::predictor(model.deploy(config).await?))
     }
 

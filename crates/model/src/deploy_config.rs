@@ -87,6 +87,13 @@ impl DeployConfig {
         }
     }
 
+    /// The same config deploying to the endpoint `name` (the endpoint name is not part of what
+    /// [`DeployConfigBuilder::build`] checks, so no rebuild is needed).
+    pub fn with_endpoint_name(mut self, name: impl Into<String>) -> Self {
+        self.endpoint_name = Some(name.into());
+        self
+    }
+
     /// The instance count (`None` for a serverless deployment).
     pub fn initial_instance_count(&self) -> Option<u32> {
         match &self.capacity {
